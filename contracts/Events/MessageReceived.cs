@@ -1,0 +1,33 @@
+namespace Pipeline.Contracts.Events;
+
+/// <summary>
+/// <c>msg:received</c>: ingress accepted a message and committed it: this event and the
+/// raw bytes are stored in one transaction before the client sees <c>250</c>. It opens the
+/// message's stream. The main log writes it as the <c>&lt;=</c> line.
+/// </summary>
+/// <param name="MessageId">The message id given in <c>250 OK id=</c>.</param>
+/// <param name="ConnectionId">The inbound connection it came on.</param>
+/// <param name="Sender">The envelope sender (<c>$sender_address</c>); empty for the null sender.</param>
+/// <param name="Recipients">The accepted envelope recipients, in RCPT order.</param>
+/// <param name="Size">The stored size in bytes, trace headers included.</param>
+/// <param name="HostAddress">The client's address (<c>$sender_host_address</c>).</param>
+/// <param name="HostPort">The client's port.</param>
+/// <param name="Helo">The name the client gave in EHLO or HELO (<c>$sender_helo_name</c>).</param>
+/// <param name="Protocol">The received protocol (<c>$received_protocol</c>): <c>smtp</c>, <c>esmtp</c> ...</param>
+/// <param name="InterfaceAddress">The local address that accepted it (<c>$received_ip_address</c>).</param>
+/// <param name="InterfacePort">The local port (<c>$received_port</c>).</param>
+/// <param name="ReceivedAt">When ingress committed it.</param>
+[LifecycleEvent("msg:received")]
+public sealed record MessageReceived(
+    string MessageId,
+    string ConnectionId,
+    string Sender,
+    IReadOnlyList<Recipient> Recipients,
+    long Size,
+    string HostAddress,
+    int HostPort,
+    string? Helo,
+    string Protocol,
+    string InterfaceAddress,
+    int InterfacePort,
+    DateTimeOffset ReceivedAt);

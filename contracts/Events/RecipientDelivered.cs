@@ -1,0 +1,31 @@
+namespace Pipeline.Contracts.Events;
+
+/// <summary>
+/// <c>msg:delivery</c>: one recipient was delivered. Stream: the message. Main log: <c>=&gt;</c>.
+/// </summary>
+/// <param name="MessageId">The message.</param>
+/// <param name="Recipient">The recipient delivered (<c>$local_part</c>, <c>$domain</c>).</param>
+/// <param name="EventData">The server's confirmation, e.g. <c>250 2.0.0 Ok: queued as 4F2X</c>.</param>
+/// <param name="Host">The server's name (<c>$host</c>).</param>
+/// <param name="HostAddress">The server's address (<c>$host_address</c>).</param>
+/// <param name="HostPort">The server's port (<c>$host_port</c>).</param>
+/// <param name="SendingIpAddress">The local address delivery sent from (<c>$sending_ip_address</c>).</param>
+/// <param name="SendingPort">The local port (<c>$sending_port</c>).</param>
+/// <param name="RouterName">The router that chose the host: <c>route</c> (a <c>Delivery:Routes</c> entry) or <c>dnslookup</c> (MX).</param>
+/// <param name="TransportName">The transport: <c>remote_smtp</c>.</param>
+/// <param name="ConnectionId">The outbound connection that carried it.</param>
+/// <param name="Attempt">The delivery attempt, counting from 1.</param>
+[LifecycleEvent("msg:delivery")]
+public sealed record RecipientDelivered(
+    string MessageId,
+    Recipient Recipient,
+    string EventData,
+    string Host,
+    string HostAddress,
+    int HostPort,
+    string SendingIpAddress,
+    int SendingPort,
+    string RouterName,
+    string TransportName,
+    string ConnectionId,
+    int Attempt);

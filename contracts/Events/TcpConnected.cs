@@ -1,0 +1,24 @@
+namespace Pipeline.Contracts.Events;
+
+/// <summary>
+/// <c>tcp:connect</c>: a TCP connection was established, inbound (a client reached ingress)
+/// or outbound (delivery reached a server). Stream: the connection.
+/// </summary>
+/// <param name="ConnectionId">The connection's stream key.</param>
+/// <param name="Direction">Inbound or outbound.</param>
+/// <param name="HostAddress">The remote address (Exim's <c>$host_address</c>; for inbound, the client).</param>
+/// <param name="HostPort">The remote port (<c>$host_port</c>).</param>
+/// <param name="SendingIpAddress">The local address (<c>$sending_ip_address</c>; for inbound, the interface).</param>
+/// <param name="SendingPort">The local port (<c>$sending_port</c>).</param>
+/// <param name="Host">The remote host name when known (<c>$host</c>), else null.</param>
+/// <param name="MessageId">For outbound connections, the message that opened it.</param>
+[LifecycleEvent("tcp:connect")]
+public sealed record TcpConnected(
+    string ConnectionId,
+    Direction Direction,
+    string HostAddress,
+    int HostPort,
+    string SendingIpAddress,
+    int SendingPort,
+    string? Host = null,
+    string? MessageId = null);

@@ -1,0 +1,27 @@
+namespace Pipeline.Contracts.Policy;
+
+/// <summary>
+/// Ingress asks policy for a verdict; answered with <see cref="PolicyVerdict"/>. Ingress
+/// waits no longer than its deadline and answers 4xx when none came.
+/// </summary>
+/// <param name="ConnectionId">The inbound connection.</param>
+/// <param name="Stage">The stage being checked.</param>
+/// <param name="ClientAddress">The client's address (after PROXY, the real client).</param>
+/// <param name="ClientPort">The client's port.</param>
+/// <param name="Helo">The EHLO/HELO name, when given.</param>
+/// <param name="Sender">The envelope sender from MAIL on, empty for the null sender.</param>
+/// <param name="Recipient">At <see cref="PolicyStage.Rcpt"/>: the recipient being checked.</param>
+/// <param name="Recipients">At <see cref="PolicyStage.Data"/>: the accepted recipients.</param>
+/// <param name="Size">At <see cref="PolicyStage.Data"/>: the message size in bytes.</param>
+/// <param name="Deadline">When ingress stops waiting; a verdict after it is useless.</param>
+public sealed record CheckPolicy(
+    string ConnectionId,
+    PolicyStage Stage,
+    string ClientAddress,
+    int ClientPort,
+    string? Helo,
+    string? Sender,
+    string? Recipient,
+    IReadOnlyList<string>? Recipients,
+    long? Size,
+    DateTimeOffset Deadline);

@@ -1,0 +1,14 @@
+namespace Pipeline.Contracts.Policy;
+
+/// <summary>What policy decides.</summary>
+public enum PolicyAction
+{
+    /// <summary>Go on (2xx).</summary>
+    Accept,
+
+    /// <summary>Refuse for good (5xx).</summary>
+    Deny,
+
+    /// <summary>Refuse for now (4xx); the client tries again later.</summary>
+    Defer,
+}

@@ -1,0 +1,17 @@
+namespace Pipeline.Contracts.Policy;
+
+/// <summary>The SMTP stage a policy check is made at (Exim's ACL names).</summary>
+public enum PolicyStage
+{
+    /// <summary><c>acl_smtp_connect</c>: a client connected.</summary>
+    Connect,
+
+    /// <summary><c>acl_smtp_mail</c>: MAIL FROM.</summary>
+    Mail,
+
+    /// <summary><c>acl_smtp_rcpt</c>: one RCPT TO.</summary>
+    Rcpt,
+
+    /// <summary><c>acl_smtp_data</c>: the end of DATA, before the message is committed.</summary>
+    Data,
+}

@@ -1,0 +1,49 @@
+using JasperFx;
+using JasperFx.Events;
+using Marten;
+using Npgsql;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Pipeline.Contracts;
+using Pipeline.Infrastructure.Configuration;
+
+namespace Pipeline.Infrastructure.Store;
+
+/// <summary>Sets up the Marten event store that every service shares.</summary>
+public static class StoreRegistration
+{
+    /// <summary>
+    /// Registers Marten on <c>Store:ConnectionString</c> with string stream keys, every
+    /// lifecycle event under its Exim name, the raw message table, and each service's
+    /// <see cref="IStoreSchema"/>. Schema changes are applied at start-up.
+    /// </summary>
+    /// <exception cref="InvalidOperationException"><c>Store:ConnectionString</c> is empty.</exception>
+    public static IServiceCollection AddPipelineStore(
+        this IServiceCollection services, IConfiguration configuration, IEnumerable<IStoreSchema> schemas)
+    {
+        var settings = configuration.GetSettings<StoreSettings>(StoreSettings.Section);
+        if (string.IsNullOrWhiteSpace(settings.ConnectionString))
+            throw new InvalidOperationException(
+                "Store:ConnectionString is empty: set it to a PostgreSQL connection string, or start with ./run.sh, which runs a private PostgreSQL.");
+        services.AddSingleton(settings);
+
+        var parts = schemas.ToList();
+        services.AddSingleton(_ => NpgsqlDataSource.Create(settings.ConnectionString));
+        services.AddMarten(options =>
+            {
+                options.DatabaseSchemaName = settings.Schema;
+                options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+                options.Events.StreamIdentity = StreamIdentity.AsString;
+                foreach (var (type, name) in LifecycleEvents.Names)
+                    options.Events.MapEventType(type, name);
+                RawMessageStore.Configure(options, settings.Schema);
+                foreach (var part in parts)
+                    part.Configure(options, settings.Schema);
+            })
+            .UseNpgsqlDataSource()
+            .UseLightweightSessions()
+            .ApplyAllDatabaseChangesOnStartup();
+        services.AddSingleton<RawMessageStore>();
+        return services;
+    }
+}

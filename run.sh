@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Runs the whole pipeline (ingress, policy, delivery, events) in one process on the in-memory
+# bus. Without Store__ConnectionString it starts a private PostgreSQL under .data/ and stops
+# it on exit. Arguments and Section__Key environment variables configure it; Ctrl-C stops all.
+set -uo pipefail
+cd "$(dirname "$0")"
+. scripts/common.sh
+
+pg_dir=""
+cleanup() { [ -n "$pg_dir" ] && pg_stop "$pg_dir"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ -z "${Store__ConnectionString:-}" ]; then
+  pg_dir="$(pwd)/.data/postgres"
+  port=$(free_port 54320)
+  pg_start "$pg_dir" "$port" || { echo "could not start PostgreSQL" >&2; exit 1; }
+  export Store__ConnectionString="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+  echo "PostgreSQL (private, data in .data/postgres) on 127.0.0.1:$port"
+fi
+
+dotnet build host/Pipeline.Host.csproj -c Release -nologo -v q -clp:ErrorsOnly || exit 1
+dotnet host/bin/Release/net10.0/pipeline.dll "$@" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null' INT TERM
+wait $child; rc=$?
+# A signal interrupts the first wait; wait again for the graceful stop to finish.
+kill -0 $child 2>/dev/null && wait $child && rc=$?
+exit $rc

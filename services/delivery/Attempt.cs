@@ -1,0 +1,112 @@
+using System.Net;
+using JasperFx.Events;
+using Pipeline.Contracts.Events;
+using Pipeline.Delivery.Retry;
+using Pipeline.Delivery.Routing;
+using Pipeline.Delivery.Smtp;
+using Pipeline.Infrastructure.Logging;
+
+namespace Pipeline.Delivery;
+
+/// <summary>
+/// The events one delivery attempt of one message produces, gathered while it runs and
+/// appended together when it ends.
+/// </summary>
+internal sealed class Attempt(MessageReceived received, int number)
+{
+    private readonly Dictionary<string, string> _deferred = new(StringComparer.Ordinal);
+    private readonly List<Action<MainLog>> _logLines = [];
+
+    public MessageReceived Received { get; } = received;
+
+    public int Number { get; } = number;
+
+    /// <summary>The message stream's new events, in order.</summary>
+    public List<object> Events { get; } = [];
+
+    /// <summary>The outbound connections' events, by connection stream.</summary>
+    public Dictionary<string, List<object>> Connections { get; } = new(StringComparer.Ordinal);
+
+    private string Id => Received.MessageId;
+
+    public void Connection(string connectionId, object lifecycleEvent)
+    {
+        if (!Connections.TryGetValue(connectionId, out var events))
+            Connections[connectionId] = events = [];
+        events.Add(lifecycleEvent);
+    }
+
+    public void HostDeferred(IReadOnlyList<Recipient> recipients, string error, int errno, RouteHost host, IPEndPoint server, string router)
+    {
+        var address = server.Address.ToString();
+        Events.Add(new HostDeferred(Id, recipients, error, errno, host.Name, address, server.Port, router, SmtpTransport.Name, Number));
+        foreach (var recipient in recipients)
+            _logLines.Add(log => log.Deferred(Id, recipient.Address, router, SmtpTransport.Name, host.Name, address, server.Port, errno, error));
+    }
+
+    public void Defer(Recipient recipient, string error) => _deferred[recipient.Address] = error;
+
+    public void FailInternally(Recipient recipient, string error, string? router)
+    {
+        Events.Add(new RecipientFailedInternally(Id, recipient, error, router));
+        _logLines.Add(log => log.Failed(Id, recipient.Address, router, null, error));
+    }
+
+    public void Record(RecipientOutcome outcome, MessageDeliverer.HostDelivery via)
+    {
+        var recipient = outcome.Recipient;
+        var address = via.Server.Address.ToString();
+        switch (outcome.Status)
+        {
+            case RecipientStatus.Delivered:
+                Events.Add(new RecipientDelivered(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port,
+                    via.Local.Address.ToString(), via.Local.Port, via.RouterName, SmtpTransport.Name, via.ConnectionId, Number));
+                _logLines.Add(log => log.Delivered(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, outcome.Reply));
+                break;
+            case RecipientStatus.Failed:
+                Events.Add(new RecipientFailed(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port, via.RouterName, SmtpTransport.Name, Number));
+                _logLines.Add(log => log.Failed(Id, recipient.Address, via.RouterName, SmtpTransport.Name, outcome.Reply));
+                break;
+            default:
+                Defer(recipient, outcome.Reply);
+                _logLines.Add(log => log.Deferred(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, 0, outcome.Reply));
+                break;
+        }
+    }
+
+    /// <summary>
+    /// Ends the attempt: recipients still deferred wait for the next retry time, or fail when
+    /// the retry rules have run out; with none left the message completes.
+    /// </summary>
+    public void Finish(IReadOnlyList<IEvent> history, RetrySchedule retry, DateTimeOffset now)
+    {
+        if (_deferred.Count > 0)
+        {
+            var next = retry.Next(Received.ReceivedAt, now);
+            var pending = Received.Recipients.Where(r => _deferred.ContainsKey(r.Address)).ToList();
+            if (next is not null)
+            {
+                Events.Add(new MessageDeferred(Id, pending, next.Value, Number, _deferred.Values.Last()));
+                return;
+            }
+
+            foreach (var recipient in pending)
+            {
+                var error = $"retry timeout exceeded: {_deferred[recipient.Address]}";
+                Events.Add(new RecipientFailed(Id, recipient, error, null, null, 0, "", SmtpTransport.Name, Number));
+                _logLines.Add(log => log.Failed(Id, recipient.Address, null, SmtpTransport.Name, error));
+            }
+        }
+
+        var all = history.Select(e => e.Data).Concat(Events).ToList();
+        Events.Add(new MessageCompleted(Id, all.OfType<RecipientDelivered>().Count(),
+            all.OfType<RecipientFailed>().Count() + all.OfType<RecipientFailedInternally>().Count()));
+        _logLines.Add(log => log.Completed(Id));
+    }
+
+    public void WriteMainLog(MainLog log)
+    {
+        foreach (var line in _logLines)
+            line(log);
+    }
+}

@@ -1,0 +1,81 @@
+namespace Pipeline.Delivery;
+
+/// <summary>The <c>Delivery</c> section. Names mirror Exim's router, transport and retry options.</summary>
+public sealed class DeliveryOptions
+{
+    /// <summary>The configuration section's name.</summary>
+    public const string Section = "Delivery";
+
+    /// <summary>
+    /// The route table, tried in order before MX: the first route whose <c>Domains</c> list
+    /// matches a recipient's domain sends it to its <c>Hosts</c> (Exim's manualroute router).
+    /// </summary>
+    public List<RouteOptions> Routes { get; set; } = [];
+
+    /// <summary>
+    /// Exim's retry rules for every host and recipient: <c>F,cutoff,interval</c> (fixed) and
+    /// <c>G,cutoff,interval,factor</c> (geometric), separated by <c>;</c>, cutoffs counted from
+    /// the message's arrival. Past the last cutoff a deferred recipient fails. Defaults to
+    /// <c>F,2h,15m; G,16h,1h,1.5; F,4d,6h</c>, Exim's default rule.
+    /// </summary>
+    public string RetryRules { get; set; } = "F,2h,15m; G,16h,1h,1.5; F,4d,6h";
+
+    /// <summary>The port for MX hosts and route hosts given without one. Defaults to 25.</summary>
+    public int Port { get; set; } = 25;
+
+    /// <summary>The name sent in EHLO (Exim's <c>helo_data</c>). Defaults to the machine's host name.</summary>
+    public string HeloData { get; set; } = System.Net.Dns.GetHostName();
+
+    /// <summary>How long to wait for a TCP connection (Exim's <c>connect_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long to wait for a reply to a command (Exim's <c>command_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
+    public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long to wait for the reply after the data (Exim's <c>final_timeout</c>). Defaults to 10 minutes, Exim's default.</summary>
+    public TimeSpan FinalTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>How often the queue is polled for due messages besides the bus's wake-ups. Defaults to 1 second.</summary>
+    public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How many messages one delivery process works on at once. Defaults to 8.</summary>
+    public int MaxParallel { get; set; } = 8;
+
+    /// <summary>
+    /// How long a worker's claim on a message lasts; a worker that dies gives its messages back
+    /// when its claims expire. Must exceed the longest attempt. Defaults to 30 minutes.
+    /// </summary>
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>Checks every value.</summary>
+    /// <exception cref="InvalidOperationException">A value is out of range or a route is malformed.</exception>
+    public void Validate()
+    {
+        Require(Port is > 0 and < 65536, "Delivery:Port must be a port number");
+        Require(ConnectTimeout > TimeSpan.Zero && CommandTimeout > TimeSpan.Zero && FinalTimeout > TimeSpan.Zero,
+            "Delivery timeouts must be positive");
+        Require(QueuePollInterval > TimeSpan.Zero, "Delivery:QueuePollInterval must be positive");
+        Require(MaxParallel > 0, "Delivery:MaxParallel must be positive");
+        Require(ClaimLease > ConnectTimeout + CommandTimeout, "Delivery:ClaimLease must exceed ConnectTimeout + CommandTimeout");
+        for (var i = 0; i < Routes.Count; i++)
+        {
+            Require(Routes[i].Domains.Count > 0, $"Delivery:Routes:{i}:Domains is empty");
+            Require(Routes[i].Hosts.Count > 0, $"Delivery:Routes:{i}:Hosts is empty");
+        }
+    }
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition) throw new InvalidOperationException(message);
+    }
+}
+
+/// <summary>One entry of <c>Delivery:Routes</c>.</summary>
+public sealed class RouteOptions
+{
+    /// <summary>A domain list (Exim semantics: <c>*</c>, <c>*.suffix</c>, <c>!item</c>, <c>^regex</c>).</summary>
+    public List<string> Domains { get; set; } = [];
+
+    /// <summary>The hosts, tried in order: <c>host</c>, <c>host:port</c>, <c>1.2.3.4:25</c>, <c>[::1]:25</c>.</summary>
+    public List<string> Hosts { get; set; } = [];
+}

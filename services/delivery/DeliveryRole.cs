@@ -1,0 +1,49 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Pipeline.Delivery.Queue;
+using Pipeline.Delivery.Retry;
+using Pipeline.Delivery.Routing;
+using Pipeline.Delivery.Smtp;
+using Pipeline.Infrastructure.Configuration;
+using Pipeline.Infrastructure.Dns;
+using Pipeline.Infrastructure.Hosting;
+using Pipeline.Infrastructure.Logging;
+using Pipeline.Infrastructure.Store;
+
+namespace Pipeline.Delivery;
+
+/// <summary>The delivery role: the queue runner and the SMTP client.</summary>
+public sealed class DeliveryRole : PipelineRole
+{
+    /// <inheritdoc />
+    public override string Name => "delivery";
+
+    /// <inheritdoc />
+    public override IStoreSchema Schema { get; } = new QueueSchema();
+
+    /// <inheritdoc />
+    public override void ConfigureServices(IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSettings<DeliveryOptions>(DeliveryOptions.Section);
+        options.Validate();
+        RetrySchedule.Parse(options.RetryRules);
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.TryAddSingleton(builder.Configuration.GetSettings<DnsSettings>(DnsSettings.Section));
+        services.TryAddSingleton<IDnsResolver, DnsClientResolver>();
+        services.TryAddSingleton<MainLog>();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<Router>();
+        services.AddSingleton<SmtpTransport>();
+        services.AddSingleton<MessageDeliverer>();
+        services.AddSingleton<QueueClaims>();
+        services.AddSingleton<QueueRunner>();
+        services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
+    }
+
+    /// <inheritdoc />
+    public override void ConfigureBus(IBusRegistrationConfigurator bus) =>
+        bus.AddConsumer<MessageQueuedConsumer>();
+}

@@ -1,0 +1,156 @@
+using System.Net;
+using System.Net.Sockets;
+using JasperFx.Events;
+using Marten;
+using Pipeline.Contracts.Events;
+using Pipeline.Delivery.Retry;
+using Pipeline.Delivery.Routing;
+using Pipeline.Delivery.Smtp;
+using Pipeline.Infrastructure.Dns;
+using Pipeline.Infrastructure.Logging;
+using Pipeline.Infrastructure.Store;
+
+namespace Pipeline.Delivery;
+
+/// <summary>
+/// One delivery attempt of one claimed message: reads its stream to learn which recipients
+/// are still pending, routes them, runs a transaction per route, and appends the outcomes
+/// (<c>msg:delivery</c>, <c>msg:host:defer</c>, <c>msg:fail:*</c>, then <c>msg:defer</c> or
+/// <c>msg:complete</c>) in one transaction that expects the stream's version unchanged, so
+/// that two workers can never both record an attempt.
+/// </summary>
+public sealed class MessageDeliverer(
+    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, DeliveryOptions options,
+    MainLog mainLog, TimeProvider clock)
+{
+    private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
+
+    /// <summary>Makes one attempt; throws only when nothing could be recorded.</summary>
+    public async Task DeliverAsync(string messageId, CancellationToken cancellationToken)
+    {
+        await using var session = store.LightweightSession();
+        var stream = await session.Events.FetchStreamAsync(messageId, token: cancellationToken).ConfigureAwait(false);
+        if (stream.Count == 0 || stream[0].Data is not MessageReceived received)
+            throw new InvalidOperationException($"queued message {messageId} has no msg:received event");
+        if (stream.Any(e => e.Data is MessageCompleted))
+            return;
+
+        var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1);
+        var settled = stream.Select(e => e.Data switch
+        {
+            RecipientDelivered d => d.Recipient.Address,
+            RecipientFailed f => f.Recipient.Address,
+            RecipientFailedInternally f => f.Recipient.Address,
+            _ => null,
+        }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        var pending = received.Recipients.Where(r => !settled.Contains(r.Address)).ToList();
+
+        var content = await raw.ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
+        if (content is null)
+        {
+            foreach (var recipient in pending)
+                attempt.FailInternally(recipient, "message data is missing from the store", null);
+        }
+        else
+        {
+            await DeliverAllAsync(attempt, pending, content, cancellationToken).ConfigureAwait(false);
+        }
+
+        attempt.Finish(stream, _retry, clock.GetUtcNow());
+        session.Events.Append(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray());
+        foreach (var (connectionId, events) in attempt.Connections)
+            session.Events.Append(connectionId, events.ToArray());
+        await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        attempt.WriteMainLog(mainLog);
+    }
+
+    private async Task DeliverAllAsync(Attempt attempt, List<Recipient> pending, byte[] content, CancellationToken cancellationToken)
+    {
+        var groups = new Dictionary<string, (Route Route, List<Recipient> Recipients)>();
+        foreach (var recipient in pending)
+        {
+            var routing = await router.RouteAsync(recipient.Domain, cancellationToken).ConfigureAwait(false);
+            if (routing.Route is null)
+            {
+                if (routing.Temporary)
+                    attempt.Defer(recipient, routing.Error!);
+                else
+                    attempt.FailInternally(recipient, routing.Error!, "dnslookup");
+                continue;
+            }
+
+            if (!groups.TryGetValue(routing.Route.Key, out var group))
+                groups[routing.Route.Key] = group = (routing.Route, []);
+            group.Recipients.Add(recipient);
+        }
+
+        foreach (var (route, recipients) in groups.Values)
+            await DeliverRouteAsync(attempt, route, recipients, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Tries the route's hosts in order until one settles the recipients.
+    private async Task DeliverRouteAsync(Attempt attempt, Route route, List<Recipient> recipients, byte[] content,
+        CancellationToken cancellationToken)
+    {
+        var lastError = "no host could be reached";
+        foreach (var host in route.Hosts)
+        {
+            var addresses = await router.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
+            if (addresses.Status != DnsStatus.Found)
+            {
+                lastError = $"host lookup for {host.Name} did not complete ({addresses.Status})";
+                continue;
+            }
+
+            foreach (var address in addresses.Records)
+            {
+                var server = new IPEndPoint(address, host.Port);
+                SmtpClientConnection connection;
+                try
+                {
+                    connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+                }
+                catch (SocketException e)
+                {
+                    lastError = e.SocketErrorCode == SocketError.TimedOut ? "Connection timed out" : e.Message;
+                    attempt.HostDeferred(recipients, lastError, e.ErrorCode, host, server, route.RouterName);
+                    continue;
+                }
+
+                await using (connection)
+                {
+                    var connectionId = $"out-{Guid.CreateVersion7():N}";
+                    var local = connection.LocalEndPoint;
+                    attempt.Connection(connectionId, new TcpConnected(connectionId, Direction.Outbound,
+                        Address(server.Address), server.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId));
+                    var result = await transport.SendAsync(connection, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false);
+                    if (result.Greeting is not null)
+                        attempt.Connection(connectionId, new SmtpConnected(connectionId, Direction.Outbound,
+                            result.Greeting.ToString(), Address(server.Address), server.Port, host.Name));
+                    attempt.Connection(connectionId, new TcpClosed(connectionId, Direction.Outbound,
+                        Address(server.Address), server.Port, result.HostError ?? "quit", result.HostError is null ? 1 : 0));
+
+                    if (result.HostError is not null)
+                    {
+                        lastError = result.HostError;
+                        attempt.HostDeferred(recipients, lastError, 0, host, server, route.RouterName);
+                        continue;
+                    }
+
+                    var delivery = new HostDelivery(host, server, local, route.RouterName, connectionId);
+                    foreach (var outcome in result.Recipients)
+                        attempt.Record(outcome, delivery);
+                    return;
+                }
+            }
+        }
+
+        foreach (var recipient in recipients)
+            attempt.Defer(recipient, lastError);
+    }
+
+    private static string Address(IPAddress address) =>
+        address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address.ToString();
+
+    internal sealed record HostDelivery(RouteHost Host, IPEndPoint Server, IPEndPoint Local, string RouterName, string ConnectionId);
+}

@@ -1,0 +1,46 @@
+using Npgsql;
+using Pipeline.Infrastructure.Configuration;
+
+namespace Pipeline.Delivery.Queue;
+
+/// <summary>
+/// Claims due messages in <c>delivery_queue</c> for one worker with <c>FOR UPDATE SKIP
+/// LOCKED</c>, so that any number of delivery processes share the queue and each message is
+/// worked on by one of them at a time. A claim is a lease: a worker that dies gives its
+/// messages back when the lease runs out.
+/// </summary>
+public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, DeliveryOptions options)
+{
+    /// <summary>This process's name on its claims.</summary>
+    public string Worker { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
+
+    /// <summary>Claims up to <paramref name="limit"/> due messages, oldest due first.</summary>
+    public async Task<IReadOnlyList<string>> ClaimDueAsync(int limit, CancellationToken cancellationToken)
+    {
+        var table = $"{store.Schema}.{QueueSchema.Table}";
+        await using var command = database.CreateCommand(
+            $"update {table} q set claimed_by = $1, claimed_until = now() + $2 " +
+            $"where q.message_id in (select message_id from {table} " +
+            "where next_attempt_at <= now() and (claimed_until is null or claimed_until < now()) " +
+            "order by next_attempt_at limit $3 for update skip locked) returning q.message_id");
+        command.Parameters.AddWithValue(Worker);
+        command.Parameters.AddWithValue(options.ClaimLease);
+        command.Parameters.AddWithValue(limit);
+        var claimed = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            claimed.Add(reader.GetString(0));
+        return claimed;
+    }
+
+    /// <summary>Gives a claimed message back at once, after an attempt that recorded nothing.</summary>
+    public async Task ReleaseAsync(string messageId, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            $"update {store.Schema}.{QueueSchema.Table} set claimed_by = null, claimed_until = null " +
+            "where message_id = $1 and claimed_by = $2");
+        command.Parameters.AddWithValue(messageId);
+        command.Parameters.AddWithValue(Worker);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+}

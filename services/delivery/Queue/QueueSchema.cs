@@ -1,0 +1,32 @@
+using JasperFx.Events.Projections;
+using Marten;
+using Pipeline.Infrastructure.Store;
+using Weasel.Postgresql;
+using Weasel.Postgresql.Tables;
+
+namespace Pipeline.Delivery.Queue;
+
+/// <summary>Delivery's part of the store: the queue table and its inline projection.</summary>
+public sealed class QueueSchema : IStoreSchema
+{
+    /// <summary>The queue table's name.</summary>
+    public const string Table = "delivery_queue";
+
+    /// <inheritdoc />
+    public void Configure(StoreOptions options, string schema)
+    {
+        var table = new Table(new PostgresqlObjectName(schema, Table, SchemaUtils.IdentifierUsage.General));
+        table.AddColumn<string>("message_id").AsPrimaryKey();
+        table.AddColumn("sender", "text").NotNull();
+        table.AddColumn("recipients", "integer").NotNull();
+        table.AddColumn("received_at", "timestamptz").NotNull();
+        table.AddColumn("next_attempt_at", "timestamptz").NotNull();
+        table.AddColumn("attempts", "integer").NotNull();
+        table.AddColumn("last_error", "text");
+        table.AddColumn("claimed_by", "text");
+        table.AddColumn("claimed_until", "timestamptz");
+        table.Indexes.Add(new IndexDefinition("ix_delivery_queue_due") { Columns = ["next_attempt_at"] });
+        options.Storage.ExtendedSchemaObjects.Add(table);
+        options.Projections.Add(new QueueProjection(schema), ProjectionLifecycle.Inline);
+    }
+}

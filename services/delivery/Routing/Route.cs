@@ -1,0 +1,21 @@
+namespace Pipeline.Delivery.Routing;
+
+/// <summary>Where a recipient goes: the router that decided and the hosts to try in order.</summary>
+/// <param name="RouterName">Exim's <c>$router_name</c>: <c>route</c> or <c>dnslookup</c>.</param>
+/// <param name="Hosts">The hosts, in the order to try them.</param>
+public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts)
+{
+    /// <summary>Recipients with equal keys can share a transaction.</summary>
+    public string Key => $"{RouterName}|{string.Join(',', Hosts.Select(h => $"{h.Name}:{h.Port}"))}";
+}
+
+/// <summary>A host to deliver to: a name or address literal, and a port.</summary>
+/// <param name="Name">A host name or IP address.</param>
+/// <param name="Port">The port.</param>
+public sealed record RouteHost(string Name, int Port);
+
+/// <summary>The outcome of routing one recipient.</summary>
+/// <param name="Route">The route, when one was found.</param>
+/// <param name="Error">Why not, when none was.</param>
+/// <param name="Temporary">True when the failure may pass (DNS trouble), false when it is final.</param>
+public sealed record RoutingResult(Route? Route, string? Error = null, bool Temporary = false);

@@ -1,0 +1,129 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Pipeline.Delivery.Protocol;
+
+namespace Pipeline.Delivery.Smtp;
+
+/// <summary>
+/// One outbound SMTP connection (RFC 5321 client side): connects with a deadline, reads
+/// replies, sends commands and dot-stuffed data. It knows nothing of messages or routing.
+/// Every wait is bounded; a broken conversation throws <see cref="SmtpProtocolException"/>
+/// or <see cref="SocketException"/>, after which the connection is unusable.
+/// </summary>
+public sealed class SmtpClientConnection : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly PipeReader _input;
+    private readonly Stream _stream;
+
+    private SmtpClientConnection(Socket socket)
+    {
+        _socket = socket;
+        _stream = new NetworkStream(socket, ownsSocket: true);
+        _input = PipeReader.Create(_stream);
+    }
+
+    /// <summary>The local end, for <c>$sending_ip_address</c> and <c>$sending_port</c>.</summary>
+    public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
+
+    /// <summary>The server's end.</summary>
+    public IPEndPoint RemoteEndPoint => (IPEndPoint)_socket.RemoteEndPoint!;
+
+    /// <summary>Connects to <paramref name="server"/> within <paramref name="timeout"/>.</summary>
+    /// <exception cref="SocketException">The connection failed or timed out (<see cref="SocketError.TimedOut"/>).</exception>
+    public static async Task<SmtpClientConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            await socket.ConnectAsync(server, deadline.Token).ConfigureAwait(false);
+            return new SmtpClientConnection(socket);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            socket.Dispose();
+            throw new SocketException((int)SocketError.TimedOut);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Reads the next reply within <paramref name="timeout"/>.</summary>
+    /// <exception cref="SmtpProtocolException">The reply is malformed, the server closed, or it timed out.</exception>
+    public async Task<SmtpReply> ReadReplyAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        try
+        {
+            while (true)
+            {
+                var result = await _input.ReadAsync(deadline.Token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (ReplyParser.TryParse(ref buffer, out var reply))
+                {
+                    _input.AdvanceTo(buffer.Start);
+                    return reply!;
+                }
+
+                _input.AdvanceTo(buffer.Start, buffer.End);
+                if (result.IsCompleted)
+                    throw new SmtpProtocolException("connection closed by the server");
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new SmtpProtocolException($"timeout after {timeout.TotalSeconds:0}s waiting for a reply");
+        }
+        catch (IOException e)
+        {
+            throw new SmtpProtocolException(e.Message, e);
+        }
+    }
+
+    /// <summary>Sends one command line and reads its reply.</summary>
+    public async Task<SmtpReply> CommandAsync(string command, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await WriteAsync(Encoding.UTF8.GetBytes(command + "\r\n"), cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends the message content after a 354: every line beginning with a dot gets another
+    /// (RFC 5321 §4.5.2), a final CRLF is added if missing, then <c>.CRLF</c>.
+    /// </summary>
+    public async Task<SmtpReply> SendDataAsync(ReadOnlyMemory<byte> content, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var output = new ArrayBufferWriter<byte>(content.Length + content.Length / 64 + 8);
+        DotStuffing.Encode(content.Span, output);
+        await WriteAsync(output.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _stream.WriteAsync(bytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new SmtpProtocolException(e.Message, e);
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        await _input.CompleteAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
+    }
+}

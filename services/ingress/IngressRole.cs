@@ -1,0 +1,48 @@
+using MassTransit;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Pipeline.Contracts.Policy;
+using Pipeline.Infrastructure.Configuration;
+using Pipeline.Infrastructure.Hosting;
+using Pipeline.Infrastructure.Logging;
+using Pipeline.Ingress.Smtp;
+using Pipeline.Ingress.Spool;
+using Pipeline.Ingress.Verdicts;
+
+namespace Pipeline.Ingress;
+
+/// <summary>The ingress role: the SMTP server.</summary>
+public sealed class IngressRole : PipelineRole
+{
+    /// <inheritdoc />
+    public override string Name => "ingress";
+
+    /// <inheritdoc />
+    public override bool UsesKestrel => true;
+
+    /// <inheritdoc />
+    public override void ConfigureServices(IHostApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSettings<IngressOptions>(IngressOptions.Section);
+        options.Validate();
+        builder.Services.AddSingleton(options);
+        builder.Services.TryAddSingleton<MainLog>();
+        builder.Services.AddSingleton<PolicyClient>();
+        builder.Services.AddSingleton<MessageSpooler>();
+    }
+
+    /// <inheritdoc />
+    public override void ConfigureBus(IBusRegistrationConfigurator bus) =>
+        bus.AddRequestClient<CheckPolicy>();
+
+    /// <inheritdoc />
+    public override void ConfigureKestrel(KestrelServerOptions kestrel, IServiceProvider services)
+    {
+        var options = services.GetRequiredService<IngressOptions>();
+        foreach (var listen in options.Listen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            kestrel.Listen(EndPoints.Parse(listen), l => l.UseConnectionHandler<SmtpConnectionHandler>());
+    }
+}

@@ -1,0 +1,22 @@
+using MassTransit;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Pipeline.Infrastructure.Hosting;
+using Pipeline.Policy.Verdicts;
+
+namespace Pipeline.Policy;
+
+/// <summary>The policy role: answers ingress's checks, as any number of competing consumers.</summary>
+public sealed class PolicyRole : PipelineRole
+{
+    /// <inheritdoc />
+    public override string Name => "policy";
+
+    /// <inheritdoc />
+    public override void ConfigureServices(IHostApplicationBuilder builder) =>
+        builder.Services.AddSingleton<IVerdictSource, AcceptAll>();
+
+    /// <inheritdoc />
+    public override void ConfigureBus(IBusRegistrationConfigurator bus) =>
+        bus.AddConsumer<CheckPolicyConsumer>();
+}
