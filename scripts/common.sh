@@ -3,7 +3,7 @@
 
 # apt_install PKG...: installs the packages that are missing, without starting their daemons.
 apt_install() {
-  local missing=()
+  local missing=() p
   for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
@@ -64,4 +64,51 @@ pg_stop() {
   local bin
   bin=$(pg_bin)
   [ -f "$1/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# rabbit_env DIR PORT EPMD_PORT: the environment of a private RabbitMQ node in DIR.
+rabbit_env() {
+  echo "HOME=$1 RABBITMQ_MNESIA_BASE=$1/mnesia RABBITMQ_LOG_BASE=$1/log RABBITMQ_NODENAME=pipeline@localhost" \
+    "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$2 RABBITMQ_DIST_PORT=$(($2 + 20000)) ERL_EPMD_PORT=$3" \
+    "RABBITMQ_ENABLED_PLUGINS_FILE=$1/enabled_plugins RABBITMQ_CONFIG_FILE=$1/rabbitmq RABBITMQ_ADVANCED_CONFIG_FILE=$1/advanced.config" \
+    "RABBITMQ_PID_FILE=$1/rabbit.pid"
+}
+
+# rabbit_start DIR PORT: starts a private RabbitMQ node on 127.0.0.1:PORT with its own epmd;
+# sets RABBIT_PID and EPMD_PID.
+rabbit_start() {
+  local dir=$1 port=$2 epmd_port sbin
+  apt_install rabbitmq-server || return 1
+  sbin=$(ls -d /usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin | sort -V | tail -n 1)
+  mkdir -p "$dir/mnesia" "$dir/log"
+  echo "[]." > "$dir/enabled_plugins"
+  printf 'loopback_users.guest = true\nlisteners.tcp.default = %s\n' "$port" > "$dir/rabbitmq.conf"
+  echo "[]." > "$dir/advanced.config"
+  [ -f "$dir/.erlang.cookie" ] || { head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/.erlang.cookie"; chmod 400 "$dir/.erlang.cookie"; }
+  epmd_port=$(free_port $((port + 1000)))
+  epmd -address 127.0.0.1 -port "$epmd_port" > "$dir/epmd.log" 2>&1 &
+  EPMD_PID=$!
+  env $(rabbit_env "$dir" "$port" "$epmd_port") "$sbin/rabbitmq-server" > "$dir/server.log" 2>&1 &
+  RABBIT_PID=$!
+  RABBIT_CTL="env $(rabbit_env "$dir" "$port" "$epmd_port") $sbin/rabbitmq-diagnostics"
+  local i
+  for ((i = 0; i < 90; i++)); do
+    $RABBIT_CTL -q check_port_connectivity >/dev/null 2>&1 && return 0
+    kill -0 "$RABBIT_PID" 2>/dev/null || break
+    sleep 1
+  done
+  echo "RabbitMQ did not start; its log:" >&2; tail -n 30 "$dir/server.log" >&2
+  return 1
+}
+
+# rabbit_stop: stops the node and its epmd.
+rabbit_stop() {
+  if [ -n "${RABBIT_PID:-}" ]; then
+    kill "$RABBIT_PID" 2>/dev/null
+    # rabbitmq-server runs the Erlang VM as a child; stop the whole tree it started.
+    pkill -TERM -P "$RABBIT_PID" 2>/dev/null
+    wait "$RABBIT_PID" 2>/dev/null
+    RABBIT_PID=""
+  fi
+  if [ -n "${EPMD_PID:-}" ]; then kill "$EPMD_PID" 2>/dev/null; wait "$EPMD_PID" 2>/dev/null; EPMD_PID=""; fi
 }

@@ -74,15 +74,17 @@ public sealed class Router
         var value = text.Trim();
         if (IPAddress.TryParse(value.Trim('[', ']'), out var bare))
             return new RouteHost(bare.ToString(), _defaultPort);
-        if (value.Contains(':') && !value.StartsWith('[') && value.Count(c => c == ':') == 1)
+        if (value.StartsWith('['))
         {
-            var colon = value.IndexOf(':');
-            if (int.TryParse(value[(colon + 1)..], out var port) && port is > 0 and < 65536)
-                return new RouteHost(value[..colon], port);
-            throw new FormatException($"route host '{text}': bad port");
+            var endPoint = EndPoints.Parse(value);
+            return new RouteHost(endPoint.Address.ToString(), endPoint.Port);
         }
 
-        var endPoint = EndPoints.Parse(value);
-        return new RouteHost(endPoint.Address.ToString(), endPoint.Port);
+        var colon = value.IndexOf(':');
+        if (colon < 0)
+            return value.Length > 0 ? new RouteHost(value, _defaultPort) : throw new FormatException("empty route host");
+        if (int.TryParse(value[(colon + 1)..], out var port) && port is > 0 and < 65536 && colon > 0)
+            return new RouteHost(value[..colon], port);
+        throw new FormatException($"route host '{text}': expected host, host:port or [address]:port");
     }
 }

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what the tests need (Debian packages with apt-get when missing; Postfix's
+# smtp-sink and smtp-source unpacked from the postfix package, which conflicts with exim4),
+# starts private PostgreSQL and RabbitMQ servers on loopback, runs every test of the
+# solution, stops what it started, and exits non-zero on any failure.
+# Arguments go to `dotnet test` (e.g. --filter FullyQualifiedName~Ingress).
+set -uo pipefail
+cd "$(dirname "$0")"
+root=$(pwd)
+. scripts/common.sh
+
+work=$(mktemp -d /tmp/pipeline-test.XXXXXX)
+chmod 755 "$work"
+cleanup() {
+  rabbit_stop
+  pg_stop "$work/postgres"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+apt_install postgresql rabbitmq-server swaks || exit 1
+
+# smtp-sink and smtp-source, from the postfix package without installing it.
+postfix_dir="$root/.data/postfix"
+if [ ! -x "$postfix_dir/usr/sbin/smtp-sink" ]; then
+  echo "unpacking smtp-sink and smtp-source from the postfix package" >&2
+  [ -n "${APT_UPDATED:-}" ] || { apt-get -o DPkg::Lock::Timeout=300 update -qq; APT_UPDATED=1; }
+  (cd "$work" && apt-get download -qq postfix 2>/dev/null && dpkg-deb -x postfix_*.deb "$postfix_dir") || {
+    echo "could not unpack the postfix package" >&2; exit 1; }
+fi
+
+pg_port=$(free_port 55432)
+PG_EXTRA_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+  pg_start "$work/postgres" "$pg_port" || { echo "could not start PostgreSQL" >&2; exit 1; }
+rabbit_port=$(free_port 35672)
+rabbit_start "$work/rabbitmq" "$rabbit_port" || exit 1
+echo "PostgreSQL on 127.0.0.1:$pg_port, RabbitMQ on 127.0.0.1:$rabbit_port" >&2
+
+export PIPELINE_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
+export PIPELINE_TEST_RABBITMQ="127.0.0.1:$rabbit_port"
+export PIPELINE_TEST_POSTFIX="$postfix_dir"
+
+dotnet build Pipeline.sln -c Release -nologo -v q -clp:ErrorsOnly || exit 1
+dotnet test Pipeline.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@"

@@ -1,0 +1,80 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace Pipeline.EndToEnd.Tests.Fixtures;
+
+/// <summary>
+/// The pipeline executable running as a child process with the given configuration, as
+/// ./run.sh or a container runs it.
+/// </summary>
+public sealed class PipelineProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ProcessOutput _output = new();
+
+    private PipelineProcess(Process process) => _process = process;
+
+    public string Output => _output.Text;
+
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>Starts the pipeline and waits until it says it started.</summary>
+    public static async Task<PipelineProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null)
+    {
+        var info = new ProcessStartInfo("dotnet", [TestEnvironment.PipelineDll])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            WorkingDirectory = TestEnvironment.RepositoryRoot,
+        };
+        foreach (var (key, value) in settings)
+            info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        var pipeline = new PipelineProcess(Process.Start(info)!);
+        pipeline._output.Attach(pipeline._process);
+
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (!pipeline.Output.Contains("Pipeline started", StringComparison.Ordinal))
+        {
+            if (pipeline._process.HasExited)
+                throw new InvalidOperationException($"the pipeline exited with {pipeline._process.ExitCode}:\n{pipeline.Output}");
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the pipeline did not start:\n{pipeline.Output}");
+            await Task.Delay(100);
+        }
+
+        return pipeline;
+    }
+
+    /// <summary>Kills the process at once (SIGKILL): no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Asks the process to stop (SIGTERM) and waits for it.</summary>
+    public async Task StopAsync()
+    {
+        if (_process.HasExited)
+            return;
+        _ = SendSignal(_process.Id, 15);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        try
+        {
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            await KillAsync();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+    }
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int SendSignal(int pid, int signal);
+}

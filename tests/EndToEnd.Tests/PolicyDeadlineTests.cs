@@ -1,0 +1,21 @@
+using Pipeline.EndToEnd.Tests.Fixtures;
+
+namespace Pipeline.EndToEnd.Tests;
+
+/// <summary>Ingress never accepts what policy did not judge.</summary>
+public sealed class when_policy_does_not_answer
+{
+    [Fact]
+    public async Task ingress_defers_at_its_deadline_instead_of_accepting()
+    {
+        var settings = new PipelineSettings();
+        var extra = new Dictionary<string, string> { ["Ingress:PolicyTimeout"] = "00:00:01" };
+        // No policy role anywhere: requests go out on the bus and nobody answers.
+        await using var pipeline = await PipelineProcess.StartAsync(settings.For("ingress,delivery,events", extra));
+
+        var swaks = await Swaks.SendAsync(settings.SmtpPort, "--from", "sender@origin.test", "--to", "a@example.test");
+        Assert.Contains("<** 451", swaks.Transcript, StringComparison.Ordinal);
+        Assert.Null(swaks.MessageId);
+        Assert.Contains("No policy verdict for Mail", pipeline.Output, StringComparison.Ordinal);
+    }
+}
