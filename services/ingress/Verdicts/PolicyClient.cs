@@ -34,5 +34,11 @@ public sealed class PolicyClient(IRequestClient<CheckPolicy> client, IngressOpti
                 check.Stage, check.ConnectionId, e.Message);
             return (new PolicyVerdict(PolicyAction.Defer, "policy check failed"), false);
         }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // The bus itself is unreachable: as with no answer, defer.
+            log.LogError(e, "Could not ask policy on {Stage} for connection {ConnectionId}", check.Stage, check.ConnectionId);
+            return (new PolicyVerdict(PolicyAction.Defer, "policy service unavailable"), false);
+        }
     }
 }
