@@ -26,6 +26,7 @@ postfix_dir="$root/.data/postfix"
 if [ ! -x "$postfix_dir/usr/sbin/smtp-sink" ]; then
   echo "unpacking smtp-sink and smtp-source from the postfix package" >&2
   [ -n "${APT_UPDATED:-}" ] || { apt-get -o DPkg::Lock::Timeout=300 update -qq; APT_UPDATED=1; }
+  mkdir -p "$postfix_dir"
   (cd "$work" && apt-get download -qq postfix 2>/dev/null && dpkg-deb -x postfix_*.deb "$postfix_dir") || {
     echo "could not unpack the postfix package" >&2; exit 1; }
 fi
