@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole pipeline (ingress, policy, delivery, events) in one process on the in-memory
-# bus. Without Store__ConnectionString it starts a private PostgreSQL under .data/ and stops
-# it on exit. Arguments and Section__Key environment variables configure it; Ctrl-C stops all.
+# bus. Without Store__ConnectionString it starts a private PostgreSQL under .data/ (or
+# $PIPELINE_DATA) and stops it on exit. Arguments and Section__Key environment variables
+# configure the pipeline; Ctrl-C or SIGTERM stops everything it started.
 set -uo pipefail
 cd "$(dirname "$0")"
 . scripts/common.sh
@@ -12,11 +13,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 if [ -z "${Store__ConnectionString:-}" ]; then
-  pg_dir="$(pwd)/.data/postgres"
+  pg_dir="${PIPELINE_DATA:-$(pwd)/.data}/postgres"
   port=$(free_port 54320)
   pg_start "$pg_dir" "$port" || { echo "could not start PostgreSQL" >&2; exit 1; }
   export Store__ConnectionString="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
-  echo "PostgreSQL (private, data in .data/postgres) on 127.0.0.1:$port"
+  echo "PostgreSQL (private, data in $pg_dir) on 127.0.0.1:$port"
 fi
 
 dotnet build host/Pipeline.Host.csproj -c Release -nologo -v q -clp:ErrorsOnly || exit 1

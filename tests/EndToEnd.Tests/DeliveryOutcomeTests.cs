@@ -18,7 +18,7 @@ public sealed class delivery_outcomes
     private static async Task<string> SendAsync(PipelineSettings settings, string recipient = "a@example.test")
     {
         var message = new TestMessage();
-        var swaks = await Swaks.SendAsync(settings.SmtpPort, "--from", "sender@origin.test", "--to", recipient, "--data", message.Path);
+        var swaks = await Swaks.SendAsync(settings.SmtpPort, message.Content, "--from", "sender@origin.test", "--to", recipient);
         Assert.True(swaks.MessageId is not null, swaks.Transcript);
         return swaks.MessageId;
     }

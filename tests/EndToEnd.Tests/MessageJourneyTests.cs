@@ -5,18 +5,38 @@ namespace Pipeline.EndToEnd.Tests;
 
 /// <summary>
 /// swaks sends a message to ingress; delivery routes example.test to Postfix's smtp-sink; the
-/// events API tells the story. Once with every role in one process on the in-memory bus (as
-/// ./run.sh runs), once with each role in its own process on a real RabbitMQ.
+/// events API tells the story. Once through ./run.sh (every role in one process on the
+/// in-memory bus, with the private PostgreSQL it starts), once with each role in its own
+/// process on a real RabbitMQ.
 /// </summary>
 public sealed class a_message_travels_from_swaks_to_smtp_sink
 {
     [Fact]
-    public async Task with_every_role_in_one_process_on_the_in_memory_bus()
+    public async Task through_run_sh_with_its_embedded_postgresql()
     {
         await using var sink = await SmtpSink.StartAsync();
         var settings = new PipelineSettings();
-        await using var pipeline = await PipelineProcess.StartAsync(settings.For(extra: PipelineSettings.Route("example.test", sink.Port)));
-        await AssertJourneyAsync(settings, sink, () => pipeline.Output);
+        var data = Directory.CreateTempSubdirectory("pipeline-run-").FullName;
+        File.SetUnixFileMode(data, (UnixFileMode)0x1ED); // 0755: PostgreSQL runs as its own user
+        var environment = settings.WithoutStore(extra: PipelineSettings.Route("example.test", sink.Port));
+        environment["PIPELINE_DATA"] = data;
+        try
+        {
+            var pipeline = await PipelineProcess.StartRunScriptAsync(environment);
+            await using (pipeline)
+            {
+                Assert.Contains($"data in {data}/postgres", pipeline.Output, StringComparison.Ordinal);
+                await AssertJourneyAsync(settings, sink, () => pipeline.Output);
+                await pipeline.StopAsync();
+                Assert.Equal(0, pipeline.ExitCode);
+            }
+
+            Assert.False(File.Exists(Path.Combine(data, "postgres", "postmaster.pid")), "run.sh left its PostgreSQL running");
+        }
+        finally
+        {
+            Directory.Delete(data, recursive: true);
+        }
     }
 
     [Fact]
@@ -43,19 +63,17 @@ public sealed class a_message_travels_from_swaks_to_smtp_sink
     private static async Task AssertJourneyAsync(PipelineSettings settings, SmtpSink sink, Func<string> logs)
     {
         var message = new TestMessage();
-        var swaks = await Swaks.SendAsync(settings.SmtpPort,
-            "--from", "sender@origin.test", "--to", "a@example.test", "--data", message.Path);
+        var swaks = await Swaks.SendAsync(settings.SmtpPort, message.Content,
+            "--from", "sender@origin.test", "--to", "a@example.test");
         Assert.True(swaks.ExitCode == 0, swaks.Transcript + "\n" + logs());
         var id = swaks.MessageId;
         Assert.NotNull(id);
 
-        var dumped = await sink.WaitForMessagesAsync(1, TimeSpan.FromSeconds(30));
-        Assert.Single(dumped);
-        message.AssertDelivered(dumped[0], id);
-
+        // smtp-sink has finished writing its dump once it answered 250, which msg:delivery records.
         using var history = new HistoryClient(settings.HttpPort);
         var names = await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
         Assert.Equal(["msg:received", "msg:delivery", "msg:complete"], names);
+        message.AssertDelivered(Assert.Single(sink.Messages), id);
 
         var events = (await history.GetJsonAsync($"/messages/{id}/events"))!.Value.EnumerateArray().ToList();
         var sequences = events.Select(e => e.GetProperty("sequence").GetInt64()).ToList();

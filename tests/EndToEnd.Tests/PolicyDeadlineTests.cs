@@ -13,7 +13,7 @@ public sealed class when_policy_does_not_answer
         // No policy role anywhere: requests go out on the bus and nobody answers.
         await using var pipeline = await PipelineProcess.StartAsync(settings.For("ingress,delivery,events", extra));
 
-        var swaks = await Swaks.SendAsync(settings.SmtpPort, "--from", "sender@origin.test", "--to", "a@example.test");
+        var swaks = await Swaks.SendAsync(settings.SmtpPort, null, "--from", "sender@origin.test", "--to", "a@example.test");
         Assert.Contains("<** 451", swaks.Transcript, StringComparison.Ordinal);
         Assert.Null(swaks.MessageId);
         Assert.Contains("No policy verdict for Mail", pipeline.Output, StringComparison.Ordinal);

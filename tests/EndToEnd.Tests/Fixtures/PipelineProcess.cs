@@ -18,15 +18,21 @@ public sealed class PipelineProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
-    /// <summary>Starts the pipeline and waits until it says it started.</summary>
-    public static async Task<PipelineProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null)
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts the pipeline executable and waits until it says it started.</summary>
+    public static Task<PipelineProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null) =>
+        StartAsync(new ProcessStartInfo("dotnet", [TestEnvironment.PipelineDll]), settings, timeout);
+
+    /// <summary>Starts <c>./run.sh</c>, as a newcomer does, and waits until the pipeline started.</summary>
+    public static Task<PipelineProcess> StartRunScriptAsync(IReadOnlyDictionary<string, string> settings) =>
+        StartAsync(new ProcessStartInfo("bash", [Path.Combine(TestEnvironment.RepositoryRoot, "run.sh")]), settings, TimeSpan.FromMinutes(3));
+
+    private static async Task<PipelineProcess> StartAsync(ProcessStartInfo info, IReadOnlyDictionary<string, string> settings, TimeSpan? timeout)
     {
-        var info = new ProcessStartInfo("dotnet", [TestEnvironment.PipelineDll])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = TestEnvironment.RepositoryRoot,
-        };
+        info.RedirectStandardOutput = true;
+        info.RedirectStandardError = true;
+        info.WorkingDirectory = TestEnvironment.RepositoryRoot;
         foreach (var (key, value) in settings)
             info.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         var pipeline = new PipelineProcess(Process.Start(info)!);
@@ -58,7 +64,7 @@ public sealed class PipelineProcess : IAsyncDisposable
         if (_process.HasExited)
             return;
         _ = SendSignal(_process.Id, 15);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         try
         {
             await _process.WaitForExitAsync(timeout.Token);

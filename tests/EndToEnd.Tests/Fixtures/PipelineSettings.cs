@@ -12,10 +12,17 @@ public sealed class PipelineSettings
     /// <summary>The settings for a process running <paramref name="roles"/> (all when null).</summary>
     public Dictionary<string, string> For(string? roles = null, IReadOnlyDictionary<string, string>? extra = null)
     {
+        var settings = WithoutStore(roles, extra);
+        settings["Store:ConnectionString"] = TestEnvironment.Postgres;
+        settings["Store:Schema"] = Schema;
+        return settings;
+    }
+
+    /// <summary>The settings without a store, for ./run.sh to start its own.</summary>
+    public Dictionary<string, string> WithoutStore(string? roles = null, IReadOnlyDictionary<string, string>? extra = null)
+    {
         var settings = new Dictionary<string, string>
         {
-            ["Store:ConnectionString"] = TestEnvironment.Postgres,
-            ["Store:Schema"] = Schema,
             ["Ingress:Listen"] = $"127.0.0.1:{SmtpPort}",
             ["Ingress:PrimaryHostname"] = "pipeline.test",
             ["Events:Listen"] = $"http://127.0.0.1:{HttpPort}",

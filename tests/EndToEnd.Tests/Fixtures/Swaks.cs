@@ -12,14 +12,23 @@ public static partial class Swaks
         public string? MessageId => IdReply().Match(Transcript) is { Success: true } m ? m.Groups[1].Value : null;
     }
 
-    public static async Task<Result> SendAsync(int port, params string[] arguments)
+    /// <summary>Runs swaks against 127.0.0.1:<paramref name="port"/>; <paramref name="data"/>, when given, is the message (<c>--data -</c>).</summary>
+    public static async Task<Result> SendAsync(int port, string? data, params string[] arguments)
     {
         var info = new ProcessStartInfo("swaks", ["--server", $"127.0.0.1:{port}", "--timeout", "60", .. arguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
+            RedirectStandardInput = true,
         };
+        if (data is not null)
+        {
+            info.ArgumentList.Add("--data");
+            info.ArgumentList.Add("-");
+        }
         using var process = Process.Start(info)!;
+        await process.StandardInput.WriteAsync(data ?? "");
+        process.StandardInput.Close();
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         await process.WaitForExitAsync();

@@ -8,16 +8,11 @@ public sealed class TestMessage
         Subject = $"pipeline-e2e-{Guid.NewGuid():N}";
         Content = $"Subject: {Subject}\r\nFrom: <sender@origin.test>\r\nTo: <a@example.test>\r\n\r\n" +
                   "line one\r\n.leading dot\r\n..two dots\r\n.\r\n trailing space \r\n\r\n\r\nlast line\r\n";
-        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), Subject + ".eml");
-        File.WriteAllText(Path, Content);
     }
 
     public string Subject { get; }
 
     public string Content { get; }
-
-    /// <summary>A file holding <see cref="Content"/>, for swaks' --data.</summary>
-    public string Path { get; }
 
     /// <summary>
     /// Asserts that a message smtp-sink dumped is this one, unchanged: everything from our first
