@@ -17,6 +17,10 @@ namespace Pipeline.Contracts.Events;
 /// <param name="InterfaceAddress">The local address that accepted it (<c>$received_ip_address</c>).</param>
 /// <param name="InterfacePort">The local port (<c>$received_port</c>).</param>
 /// <param name="ReceivedAt">When ingress committed it.</param>
+/// <param name="BodyType">The BODY parameter of MAIL (RFC 6152): <c>7BIT</c> or <c>8BITMIME</c>.</param>
+/// <param name="SmtpUtf8">True when MAIL carried SMTPUTF8 (RFC 6531): the envelope or headers may hold UTF-8.</param>
+/// <param name="DsnReturn">The DSN RET parameter (RFC 3461 §4.3): <c>FULL</c> or <c>HDRS</c>; null when not given.</param>
+/// <param name="DsnEnvelopeId">The DSN ENVID parameter (RFC 3461 §4.4), decoded; null when not given.</param>
 [LifecycleEvent("msg:received")]
 public sealed record MessageReceived(
     string MessageId,
@@ -30,4 +34,8 @@ public sealed record MessageReceived(
     string Protocol,
     string InterfaceAddress,
     int InterfacePort,
-    DateTimeOffset ReceivedAt);
+    DateTimeOffset ReceivedAt,
+    string BodyType = "7BIT",
+    bool SmtpUtf8 = false,
+    string? DsnReturn = null,
+    string? DsnEnvelopeId = null);

@@ -26,14 +26,50 @@ public sealed class IngressOptions
     /// <summary>The longest command line accepted, CRLF included. Defaults to 2048, Postfix's <c>line_length_limit</c>; RFC 5321 §4.5.3.1.4 asks for at least 512.</summary>
     public int CommandLineMax { get; set; } = 2048;
 
+    /// <summary>The longest text line of a message, CRLF excluded; a message with a longer one is refused with 554. Defaults to 32768, well above RFC 5322 §2.1.1's 998 that real mail exceeds.</summary>
+    public int TextLineMax { get; set; } = 32768;
+
     /// <summary>How long to wait for each command or data chunk from the client (Exim's <c>smtp_receive_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan SmtpReceiveTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>How long the whole DATA or BDAT phase of one message may take, however steadily the bytes trickle in. Defaults to 30 minutes.</summary>
+    public TimeSpan SmtpDataTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
     /// <summary>How many unrecognized commands are answered before the connection is dropped (Exim's <c>smtp_max_unknown_commands</c>). Defaults to 3, Exim's default.</summary>
     public int SmtpMaxUnknownCommands { get; set; } = 3;
 
+    /// <summary>How many syntax or protocol errors are answered before the connection is dropped (Exim's <c>smtp_max_synprot_errors</c>). Defaults to 3, Exim's default.</summary>
+    public int SmtpMaxSynprotErrors { get; set; } = 3;
+
+    /// <summary>How many SMTP connections ingress serves at once (Exim's <c>smtp_accept_max</c>); more are answered 421. Defaults to 100, Postfix's <c>default_process_limit</c>.</summary>
+    public int SmtpAcceptMax { get; set; } = 100;
+
+    /// <summary>How many connections one client address may hold at once (Exim's <c>smtp_accept_max_per_host</c>); more are answered 421. Defaults to 50, Postfix's <c>smtpd_client_connection_count_limit</c>.</summary>
+    public int SmtpAcceptMaxPerHost { get; set; } = 50;
+
+    /// <summary>
+    /// Client hosts that may relay: send to domains outside <see cref="LocalDomains"/> (Exim's
+    /// <c>relay_from_hosts</c>). A host list: addresses, CIDR blocks, <c>*</c>, <c>!item</c>;
+    /// <c>!*</c> lets no host relay. Defaults, when not set, to the loopback addresses
+    /// (<c>127.0.0.0/8</c>, <c>::1</c>), as Exim's <c>localhost</c>.
+    /// </summary>
+    public List<string>? RelayFromHosts { get; set; }
+
+    /// <summary>Domains whose recipients are accepted from any client (Exim's <c>local_domains</c>). A domain list. Defaults to none.</summary>
+    public List<string> LocalDomains { get; set; } = [];
+
+    /// <summary>
+    /// How long to wait before sending the banner. A client that talks before the banner is
+    /// dropped with a synchronization error whatever this is; a wait makes the check bite
+    /// (the idea of Postfix's <c>postscreen_greet_wait</c>). Defaults to 0: no wait.
+    /// </summary>
+    public TimeSpan SmtpBannerDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>How long to wait for a policy verdict; none in time is answered 451. Defaults to 30 seconds.</summary>
     public TimeSpan PolicyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><see cref="RelayFromHosts"/>, or its default when not set.</summary>
+    public IReadOnlyList<string> RelayFromHostsOrDefault => RelayFromHosts ?? ["127.0.0.0/8", "::1"];
 
     /// <summary>The banner text after <c>220 </c>.</summary>
     public string Banner => SmtpBanner ?? $"{PrimaryHostname} ESMTP Pipeline";
@@ -48,6 +84,12 @@ public sealed class IngressOptions
         Require(SmtpReceiveTimeout > TimeSpan.Zero, "Ingress:SmtpReceiveTimeout must be positive");
         Require(PolicyTimeout > TimeSpan.Zero, "Ingress:PolicyTimeout must be positive");
         Require(SmtpMaxUnknownCommands >= 0, "Ingress:SmtpMaxUnknownCommands must not be negative");
+        Require(SmtpMaxSynprotErrors >= 0, "Ingress:SmtpMaxSynprotErrors must not be negative");
+        Require(TextLineMax >= 998, "Ingress:TextLineMax must be at least 998 (RFC 5322 §2.1.1)");
+        Require(SmtpDataTimeout > TimeSpan.Zero, "Ingress:SmtpDataTimeout must be positive");
+        Require(SmtpAcceptMax > 0, "Ingress:SmtpAcceptMax must be positive");
+        Require(SmtpAcceptMaxPerHost > 0, "Ingress:SmtpAcceptMaxPerHost must be positive");
+        Require(SmtpBannerDelay >= TimeSpan.Zero && SmtpBannerDelay < SmtpReceiveTimeout, "Ingress:SmtpBannerDelay must be between 0 and SmtpReceiveTimeout");
         Require(!string.IsNullOrWhiteSpace(PrimaryHostname), "Ingress:PrimaryHostname must not be empty");
     }
 

@@ -32,6 +32,7 @@ public sealed class IngressRole : PipelineRole
         builder.Services.TryAddSingleton<MainLog>();
         builder.Services.AddSingleton<PolicyClient>();
         builder.Services.AddSingleton<MessageSpooler>();
+        builder.Services.AddSingleton<ConnectionLimiter>();
     }
 
     /// <inheritdoc />

@@ -3,27 +3,45 @@ using System.Buffers;
 namespace Pipeline.Ingress.Protocol;
 
 /// <summary>
-/// Decodes the DATA phase (RFC 5321 §4.1.1.4, §4.5.2): removes dot-stuffing and finds the end
-/// of data, which is only <c>CRLF.CRLF</c>: a bare LF or bare CR never ends a line here, so
-/// <c>LF.LF</c> and its variants cannot end a message early (the SMTP smuggling class).
-/// Pure: no I/O. One decoder per message.
+/// Decodes message content as it arrives, for DATA (RFC 5321 §4.1.1.4, §4.5.2) and for BDAT
+/// chunks (RFC 3030). Pure: no I/O. One decoder per message.
+/// <list type="bullet">
+/// <item>DATA ends only at <c>CRLF.CRLF</c> on the wire. A bare LF or bare CR never ends a line
+/// for that purpose, so <c>LF.LF</c>, <c>CR.CR</c> and their mixes cannot end a message early
+/// and smuggle a second one (the SMTP smuggling class, CVE-2023-51764/51765/51766).</item>
+/// <item>Every line ending is stored as CRLF: a bare LF or bare CR becomes CRLF, so that no
+/// server further on can read one as the end of data either.</item>
+/// <item>A leading dot is removed after any line ending (dot-stuffing); BDAT content is taken
+/// as it is.</item>
+/// <item>Content past the size limit is counted but not kept; lines longer than the line
+/// limit are noted.</item>
+/// </list>
 /// </summary>
-public sealed class DataDecoder(long sizeLimit)
+public sealed class DataDecoder(long sizeLimit, int lineLimit, bool dotStuffed = true)
 {
-    private bool _atLineStart = true;
+    private bool _lineStart = true;     // after any line ending: a dot here is stuffing
+    private bool _afterCrlf = true;     // after a real CRLF: ".CRLF" here ends the data
+    private bool _pendingCr;            // a CR was the last byte seen; its meaning waits for the next
+    private long _lineLength;
 
-    /// <summary>Bytes of message content seen so far, stored or not.</summary>
+    /// <summary>Bytes of content produced so far, kept or not.</summary>
     public long Size { get; private set; }
 
     /// <summary>True once the content exceeded the size limit; content past it is discarded.</summary>
     public bool TooBig => Size > sizeLimit;
 
+    /// <summary>True when a line was longer than the line limit.</summary>
+    public bool LineTooLong { get; private set; }
+
+    /// <summary>How many bare LFs or CRs were turned into CRLF.</summary>
+    public int BareLineEndings { get; private set; }
+
     /// <summary>
     /// Decodes what <paramref name="buffer"/> holds into <paramref name="output"/> and advances
-    /// the buffer past what it consumed. Bytes that may still turn out to be the terminator
-    /// are left in the buffer.
+    /// the buffer past what it consumed. In DATA mode a dot that may begin the terminator is left
+    /// in the buffer until the bytes after it arrive.
     /// </summary>
-    /// <returns>True when the terminating <c>.CRLF</c> line was consumed.</returns>
+    /// <returns>True when the terminating <c>.CRLF</c> was consumed (DATA mode only).</returns>
     public bool Decode(ref ReadOnlySequence<byte> buffer, IBufferWriter<byte> output)
     {
         var reader = new SequenceReader<byte>(buffer);
@@ -31,31 +49,47 @@ public sealed class DataDecoder(long sizeLimit)
         {
             while (!reader.End)
             {
-                if (_atLineStart && reader.TryPeek(out var first) && first == (byte)'.')
+                if (_pendingCr)
                 {
-                    if (reader.Remaining < 3 && IsPrefixOfTerminator(reader))
-                        return false;
-                    if (reader.IsNext(".\r\n"u8, advancePast: true))
-                        return true;
-                    reader.Advance(1); // a stuffed dot
-                }
+                    _pendingCr = false;
+                    var crlf = reader.IsNext((byte)'\n', advancePast: true);
+                    EndLine(output, bare: !crlf);
+                    if (!crlf)
+                    {
+                        // A bare CR ends the stored line but is no line start on the wire.
+                        _lineStart = _afterCrlf = false;
+                    }
 
-                if (reader.TryReadTo(out ReadOnlySequence<byte> line, "\r\n"u8, advancePastDelimiter: true))
-                {
-                    Write(line, output);
-                    Write("\r\n"u8, output);
-                    _atLineStart = true;
                     continue;
                 }
 
-                // No CRLF yet: keep all but a trailing CR, which may begin one.
-                var rest = reader.UnreadSequence;
-                var keep = rest.Slice(rest.Length - 1).FirstSpan[0] == (byte)'\r' ? rest.Length - 1 : rest.Length;
-                Write(rest.Slice(0, keep), output);
-                reader.Advance(keep);
-                if (keep > 0)
-                    _atLineStart = false;
-                return false;
+                if (_lineStart && dotStuffed && reader.TryPeek(out var first) && first == (byte)'.')
+                {
+                    if (_afterCrlf)
+                    {
+                        if (reader.Remaining < 3 && IsPrefixOfTerminator(reader))
+                            return false;
+                        if (reader.IsNext(".\r\n"u8, advancePast: true))
+                            return true;
+                    }
+
+                    reader.Advance(1); // the stuffed dot
+                }
+
+                _lineStart = _afterCrlf = false;
+                if (!reader.TryReadToAny(out ReadOnlySequence<byte> text, "\r\n"u8, advancePastDelimiter: false))
+                {
+                    Write(reader.UnreadSequence, output);
+                    reader.AdvanceToEnd();
+                    return false;
+                }
+
+                Write(text, output);
+                reader.TryRead(out var ending);
+                if (ending == (byte)'\r')
+                    _pendingCr = true;
+                else
+                    EndLine(output, bare: true);
             }
 
             return false;
@@ -64,6 +98,26 @@ public sealed class DataDecoder(long sizeLimit)
         {
             buffer = buffer.Slice(reader.Position);
         }
+    }
+
+    /// <summary>Ends the content (BDAT LAST): a CR left waiting becomes a line ending.</summary>
+    public void Complete(IBufferWriter<byte> output)
+    {
+        if (_pendingCr)
+        {
+            _pendingCr = false;
+            EndLine(output, bare: true);
+        }
+    }
+
+    private void EndLine(IBufferWriter<byte> output, bool bare)
+    {
+        if (bare)
+            BareLineEndings++;
+        Write("\r\n"u8, output);
+        _lineLength = 0;
+        _lineStart = true;
+        _afterCrlf = !bare;
     }
 
     private static bool IsPrefixOfTerminator(SequenceReader<byte> reader)
@@ -77,7 +131,12 @@ public sealed class DataDecoder(long sizeLimit)
     private void Write(ReadOnlySequence<byte> bytes, IBufferWriter<byte> output)
     {
         foreach (var segment in bytes)
+        {
+            _lineLength += segment.Length;
+            if (_lineLength > lineLimit)
+                LineTooLong = true;
             Write(segment.Span, output);
+        }
     }
 
     private void Write(ReadOnlySpan<byte> bytes, IBufferWriter<byte> output)

@@ -1,26 +1,40 @@
 using System.Net;
+using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Pipeline.Infrastructure.Lists;
 using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Verdicts;
 
 namespace Pipeline.Ingress.Smtp;
 
-/// <summary>Kestrel's entry point for each SMTP connection: runs one <see cref="SmtpSession"/>.</summary>
+/// <summary>Kestrel's entry point for each SMTP connection: checks the limits, then runs one <see cref="SmtpSession"/>.</summary>
 public sealed class SmtpConnectionHandler(
-    IngressOptions options, PolicyClient policy, MessageSpooler spooler, IHostApplicationLifetime lifetime,
-    ILogger<SmtpSession> log) : ConnectionHandler
+    IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionLimiter limiter,
+    IHostApplicationLifetime lifetime, ILogger<SmtpSession> log) : ConnectionHandler
 {
+    private readonly HostList _relayFromHosts = new(options.RelayFromHostsOrDefault);
+    private readonly DomainList _localDomains = new(options.LocalDomains);
+
     /// <inheritdoc />
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         if (connection.RemoteEndPoint is not IPEndPoint client || connection.LocalEndPoint is not IPEndPoint local)
             return;
+        using var lease = limiter.TryEnter(client.Address, out var refusal);
+        if (lease is null)
+        {
+            log.LogWarning("Connection from [{Client}] refused: {Refusal}", client.Address, refusal);
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(refusal + "\r\n")).ConfigureAwait(false);
+            return;
+        }
+
         var connectionId = $"conn-{Guid.CreateVersion7():N}";
         using var scope = log.BeginScope("{ConnectionId} [{ClientAddress}]:{ClientPort}", connectionId, client.Address, client.Port);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
-        var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, log);
+        var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler,
+            _relayFromHosts, _localDomains, log);
         await session.RunAsync(stop.Token).ConfigureAwait(false);
     }
 }

@@ -5,58 +5,96 @@ using Pipeline.Ingress.Protocol;
 
 namespace Pipeline.Ingress.Smtp;
 
+// Reading commands and content, writing replies; every wait bounded.
 public sealed partial class SmtpSession
 {
     private PipeReader Input => _transport.Input;
 
-    private async Task<string?> ReadCommandLineAsync(CancellationToken ct)
+    // A command line, and whether more input was already waiting behind it (pipelined).
+    private async Task<(string? Line, bool Pipelined)> ReadCommandLineAsync(CancellationToken ct)
     {
         while (true)
         {
-            var result = await ReadAsync(ct).ConfigureAwait(false);
+            var result = await ReadAsync(null, ct).ConfigureAwait(false);
             var buffer = result.Buffer;
             switch (LineReader.TryRead(ref buffer, _options.CommandLineMax, out var line))
             {
                 case LineResult.Line:
                     var text = Encoding.UTF8.GetString(line);
+                    var pipelined = buffer.Length > 0;
                     Input.AdvanceTo(buffer.Start);
-                    return text;
+                    return (text, pipelined);
                 case LineResult.TooLong:
                     // Past the limit the rest of the input cannot be trusted to be framed.
                     Input.AdvanceTo(buffer.End);
                     _closing = true;
                     _closeReason = "line too long";
                     await ReplyAsync(SmtpReplies.LineTooLong, ct).ConfigureAwait(false);
-                    return null;
+                    return (null, false);
                 default:
                     Input.AdvanceTo(buffer.Start, buffer.End);
                     if (result.IsCompleted)
-                        return null;
+                        return (null, false);
                     break;
             }
         }
     }
 
-    private async Task ReadDataAsync(DataDecoder decoder, IBufferWriter<byte> content, CancellationToken ct)
+    private async Task ReadDataAsync(MessageContent content, CancellationToken ct)
     {
         while (true)
         {
-            var result = await ReadAsync(ct).ConfigureAwait(false);
+            var result = await ReadAsync(content.Deadline, ct).ConfigureAwait(false);
             var buffer = result.Buffer;
-            var done = decoder.Decode(ref buffer, content);
-            Input.AdvanceTo(buffer.Start, buffer.End);
-            if (done)
+            if (content.Decoder.Decode(ref buffer, content.Bytes))
+            {
+                // What follows the terminator is the next command: consumed nothing of it, examined nothing.
+                Input.AdvanceTo(buffer.Start);
                 return;
+            }
+
+            Input.AdvanceTo(buffer.Start, buffer.End);
             if (result.IsCompleted)
                 throw new IOException("connection closed during DATA");
         }
     }
 
-    // One read, bounded by smtp_receive_timeout.
-    private async Task<ReadResult> ReadAsync(CancellationToken ct)
+    // Reads exactly size octets of a BDAT chunk into content, or discards them when null.
+    private async Task ReadChunkAsync(long size, MessageContent? content, CancellationToken ct)
     {
+        var deadline = content?.Deadline ?? DateTimeOffset.UtcNow + _options.SmtpDataTimeout;
+        var remaining = size;
+        while (remaining > 0)
+        {
+            var result = await ReadAsync(deadline, ct).ConfigureAwait(false);
+            var chunk = result.Buffer.Slice(0, Math.Min(remaining, result.Buffer.Length));
+            if (content is not null)
+            {
+                var rest = chunk;
+                content.Decoder.Decode(ref rest, content.Bytes);
+            }
+
+            remaining -= chunk.Length;
+            Input.AdvanceTo(chunk.End);
+            if (remaining > 0 && result.IsCompleted)
+                throw new IOException("connection closed during BDAT");
+        }
+    }
+
+    // One read, bounded by smtp_receive_timeout and, during content, by the phase's deadline.
+    private async Task<ReadResult> ReadAsync(DateTimeOffset? deadline, CancellationToken ct)
+    {
+        var wait = _options.SmtpReceiveTimeout;
+        if (deadline is { } end)
+        {
+            var left = end - DateTimeOffset.UtcNow;
+            if (left <= TimeSpan.Zero)
+                throw new ReceiveTimeoutException();
+            wait = left < wait ? left : wait;
+        }
+
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(_options.SmtpReceiveTimeout);
+        timeout.CancelAfter(wait);
         try
         {
             return await Input.ReadAsync(timeout.Token).ConfigureAwait(false);

@@ -1,11 +1,10 @@
-using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
-using System.Text;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Events;
 using Pipeline.Contracts.Policy;
+using Pipeline.Infrastructure.Lists;
 using Pipeline.Ingress.Protocol;
 using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Verdicts;
@@ -14,11 +13,15 @@ namespace Pipeline.Ingress.Smtp;
 
 /// <summary>
 /// One inbound SMTP conversation: the command loop of RFC 5321 with PIPELINING (RFC 2920),
-/// SIZE (RFC 1870) and 8BITMIME (RFC 6152). Commands dispatch from one table; every bad
-/// input gets a reply; a message is answered 250 only after <see cref="MessageSpooler"/>
-/// committed it. Exposure: every byte here comes from the network; lines are bounded by
+/// SIZE (RFC 1870), 8BITMIME (RFC 6152), CHUNKING (RFC 3030), SMTPUTF8 (RFC 6531) and DSN
+/// (RFC 3461). Commands dispatch from one table; every bad input gets a reply; a message is
+/// answered 250 only after <see cref="MessageSpooler"/> committed it.
+/// Exposure: every byte here comes from the network. Lines are bounded by
 /// <see cref="IngressOptions.CommandLineMax"/>, messages by <see cref="IngressOptions.MessageSizeLimit"/>,
-/// waits by <see cref="IngressOptions.SmtpReceiveTimeout"/>.
+/// waits by <see cref="IngressOptions.SmtpReceiveTimeout"/> and <see cref="IngressOptions.SmtpDataTimeout"/>,
+/// errors by <see cref="IngressOptions.SmtpMaxUnknownCommands"/> and <see cref="IngressOptions.SmtpMaxSynprotErrors"/>.
+/// Input sent before the greeting, or pipelined where RFC 2920 does not allow it, ends the
+/// session with a synchronization error, as Exim does.
 /// </summary>
 public sealed partial class SmtpSession
 {
@@ -30,19 +33,22 @@ public sealed partial class SmtpSession
     private readonly IPEndPoint _client;
     private readonly IPEndPoint _local;
     private readonly ConnectionJournal _journal;
-    private readonly Dictionary<SmtpVerb, Func<SmtpCommand, CancellationToken, Task>> _handlers;
+    private readonly bool _relayAllowed;
+    private readonly DomainList _localDomains;
+    private readonly Dictionary<SmtpVerb, Command> _commands;
 
     private string? _helo;
     private bool _extended;
     private SmtpTransaction? _transaction;
     private int _unknownCommands;
+    private int _protocolErrors;
     private int _messages;
     private bool _closing;
     private string _closeReason = "peer closed";
 
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
-        IngressOptions options, PolicyClient policy, MessageSpooler spooler, ILogger log)
+        IngressOptions options, PolicyClient policy, MessageSpooler spooler, HostList relayFromHosts, DomainList localDomains, ILogger log)
     {
         _transport = transport;
         _client = client;
@@ -52,45 +58,45 @@ public sealed partial class SmtpSession
         _spooler = spooler;
         _log = log;
         _journal = new ConnectionJournal(connectionId);
-        _handlers = new()
+        _relayAllowed = relayFromHosts.Contains(client.Address);
+        _localDomains = localDomains;
+
+        // RFC 2920 §3.1: these may only end a pipelined group; input after them is a sync error.
+        const bool last = true;
+        _commands = new()
         {
-            [SmtpVerb.Helo] = HeloAsync,
-            [SmtpVerb.Ehlo] = HeloAsync,
-            [SmtpVerb.Mail] = MailAsync,
-            [SmtpVerb.Rcpt] = RcptAsync,
-            [SmtpVerb.Data] = DataAsync,
-            [SmtpVerb.Rset] = (_, ct) => { _transaction = null; return ReplyAsync(SmtpReplies.Ok, ct); },
-            [SmtpVerb.Noop] = (_, ct) => ReplyAsync(SmtpReplies.Ok, ct),
-            [SmtpVerb.Vrfy] = (_, ct) => ReplyAsync(SmtpReplies.Vrfy, ct),
-            [SmtpVerb.Help] = (_, ct) => ReplyAsync(SmtpReplies.Help, ct),
-            [SmtpVerb.Quit] = QuitAsync,
+            [SmtpVerb.Helo] = new(HeloAsync, last),
+            [SmtpVerb.Ehlo] = new(HeloAsync, last),
+            [SmtpVerb.Mail] = new(MailAsync, !last),
+            [SmtpVerb.Rcpt] = new(RcptAsync, !last),
+            [SmtpVerb.Data] = new(DataAsync, last),
+            [SmtpVerb.Bdat] = new(BdatAsync, !last),
+            [SmtpVerb.Rset] = new((_, ct) => { _transaction = null; return ReplyAsync(SmtpReplies.Ok, ct); }, !last),
+            [SmtpVerb.Noop] = new((_, ct) => ReplyAsync(SmtpReplies.Ok, ct), last),
+            [SmtpVerb.Vrfy] = new((_, ct) => ReplyAsync(SmtpReplies.Vrfy, ct), last),
+            [SmtpVerb.Help] = new((_, ct) => ReplyAsync(SmtpReplies.Help, ct), last),
+            [SmtpVerb.Quit] = new(QuitAsync, last),
+            [SmtpVerb.Unknown] = new(UnknownAsync, !last),
         };
     }
 
-    private string ClientAddress => _client.Address.IsIPv4MappedToIPv6 ? _client.Address.MapToIPv4().ToString() : _client.Address.ToString();
+    private sealed record Command(Func<SmtpCommand, CancellationToken, Task> Handler, bool EndsGroup);
 
-    private string LocalAddress => _local.Address.IsIPv4MappedToIPv6 ? _local.Address.MapToIPv4().ToString() : _local.Address.ToString();
+    private string ClientAddress => Printable(_client.Address);
+
+    private string LocalAddress => Printable(_local.Address);
+
+    private static string Printable(IPAddress address) =>
+        (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
 
     /// <summary>Runs the conversation until QUIT, a drop, a timeout or shutdown.</summary>
     public async Task RunAsync(CancellationToken shutdown)
     {
         _journal.Add(new TcpConnected(_journal.ConnectionId, Direction.Inbound, ClientAddress, _client.Port, LocalAddress, _local.Port));
-        var banner = $"220 {_options.Banner}";
-        _journal.Add(new SmtpConnected(_journal.ConnectionId, Direction.Inbound, banner, ClientAddress, _client.Port));
         try
         {
-            await ReplyAsync(banner, shutdown).ConfigureAwait(false);
-            while (!_closing)
-            {
-                var line = await ReadCommandLineAsync(shutdown).ConfigureAwait(false);
-                if (line is null)
-                    break;
-                var command = SmtpCommand.Parse(line);
-                if (_handlers.TryGetValue(command.Verb, out var handler))
-                    await handler(command, shutdown).ConfigureAwait(false);
-                else
-                    await UnknownAsync(command, shutdown).ConfigureAwait(false);
-            }
+            if (await GreetAsync(shutdown).ConfigureAwait(false))
+                await CommandLoopAsync(shutdown).ConfigureAwait(false);
         }
         catch (ReceiveTimeoutException)
         {
@@ -121,169 +127,82 @@ public sealed partial class SmtpSession
         }
     }
 
-    private async Task HeloAsync(SmtpCommand command, CancellationToken ct)
+    // Asks policy about the connection, then greets, unless the client spoke first.
+    private async Task<bool> GreetAsync(CancellationToken ct)
     {
-        if (command.Argument.Length == 0)
-        {
-            await ReplyAsync($"501 Syntactically invalid {command.Verb.ToString().ToUpperInvariant()} argument(s)", ct).ConfigureAwait(false);
-            return;
-        }
-
-        _helo = command.Argument.Split(' ')[0];
-        _extended = command.Verb == SmtpVerb.Ehlo;
-        _transaction = null;
-        var hello = $"{_options.PrimaryHostname} Hello {SmtpReplies.Printable(_helo)} [{ClientAddress}]";
-        if (!_extended)
-        {
-            await ReplyAsync($"250 {hello}", ct).ConfigureAwait(false);
-            return;
-        }
-
-        await ReplyAsync(ct, "250", hello, $"SIZE {_options.MessageSizeLimit}", "8BITMIME", "PIPELINING", "HELP").ConfigureAwait(false);
-    }
-
-    private async Task MailAsync(SmtpCommand command, CancellationToken ct)
-    {
-        if (_helo is null)
-        {
-            await ReplyAsync(SmtpReplies.HeloFirst, ct).ConfigureAwait(false);
-            return;
-        }
-
-        if (_transaction is not null)
-        {
-            await ReplyAsync(SmtpReplies.NestedMail, ct).ConfigureAwait(false);
-            return;
-        }
-
-        var path = PathArgument.Parse(command.Argument, "FROM", allowNull: true, out var error);
-        if (path is null)
-        {
-            await ReplyAsync($"501 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
-            return;
-        }
-
-        foreach (var (name, value) in path.Parameters)
-        {
-            switch (name)
-            {
-                case "SIZE" when _extended:
-                    if (!long.TryParse(value, out var size) || size < 0)
-                    {
-                        await ReplyAsync("501 invalid SIZE parameter", ct).ConfigureAwait(false);
-                        return;
-                    }
-
-                    if (size > _options.MessageSizeLimit)
-                    {
-                        await ReplyAsync("552 Message size exceeds maximum permitted", ct).ConfigureAwait(false);
-                        return;
-                    }
-
-                    break;
-                case "BODY" when _extended && (value?.ToUpperInvariant() is "7BIT" or "8BITMIME"):
-                    break;
-                default:
-                    await ReplyAsync($"555 unsupported parameter {SmtpReplies.Printable(name)}", ct).ConfigureAwait(false);
-                    return;
-            }
-        }
-
-        var (verdict, reply) = await CheckAsync(PolicyStage.Mail, path.Address, null, null, null, ct).ConfigureAwait(false);
-        if (verdict == PolicyAction.Accept)
-            _transaction = new SmtpTransaction(path.Address);
-        await ReplyAsync(reply ?? SmtpReplies.Ok, ct).ConfigureAwait(false);
-    }
-
-    private async Task RcptAsync(SmtpCommand command, CancellationToken ct)
-    {
-        if (_transaction is null)
-        {
-            await ReplyAsync(SmtpReplies.NoSender, ct).ConfigureAwait(false);
-            return;
-        }
-
-        var path = PathArgument.Parse(command.Argument, "TO", allowNull: false, out var error);
-        if (path is null)
-        {
-            await ReplyAsync($"501 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
-            return;
-        }
-
-        if (path.Parameters.Count > 0)
-        {
-            await ReplyAsync($"555 unsupported parameter {SmtpReplies.Printable(path.Parameters.Keys.First())}", ct).ConfigureAwait(false);
-            return;
-        }
-
-        if (_transaction.Recipients.Count >= _options.RecipientsMax)
-        {
-            await ReplyAsync(SmtpReplies.TooManyRecipients, ct).ConfigureAwait(false);
-            return;
-        }
-
-        var (verdict, reply) = await CheckAsync(PolicyStage.Rcpt, _transaction.Sender, path.Address, null, null, ct).ConfigureAwait(false);
-        if (verdict == PolicyAction.Accept)
-            _transaction.Recipients.Add(path.Address);
-        await ReplyAsync(reply ?? "250 Accepted", ct).ConfigureAwait(false);
-    }
-
-    private async Task DataAsync(SmtpCommand command, CancellationToken ct)
-    {
-        if (_transaction is null)
-        {
-            await ReplyAsync(SmtpReplies.NoSender, ct).ConfigureAwait(false);
-            return;
-        }
-
-        if (_transaction.Recipients.Count == 0)
-        {
-            await ReplyAsync(SmtpReplies.NoRecipients, ct).ConfigureAwait(false);
-            return;
-        }
-
-        var transaction = _transaction;
-        _transaction = null;
-        await ReplyAsync(SmtpReplies.StartData, ct).ConfigureAwait(false);
-
-        var now = DateTimeOffset.UtcNow;
-        var messageId = MessageIds.New(now);
-        var protocol = _extended ? "esmtp" : "smtp";
-        var content = new ArrayBufferWriter<byte>(64 * 1024);
-        content.Write(Encoding.UTF8.GetBytes(ReceivedHeader.Format(
-            _helo, ClientAddress, _client.Port, _options.PrimaryHostname, protocol, messageId, transaction.Recipients, now)));
-        var decoder = new DataDecoder(_options.MessageSizeLimit);
-        await ReadDataAsync(decoder, content, ct).ConfigureAwait(false);
-
-        if (decoder.TooBig)
-        {
-            await ReplyAsync("552 Message size exceeds maximum permitted", ct).ConfigureAwait(false);
-            return;
-        }
-
-        var (verdict, reply) = await CheckAsync(PolicyStage.Data, transaction.Sender, null, transaction.Recipients, content.WrittenCount, ct).ConfigureAwait(false);
+        var (verdict, reply) = await CheckAsync(PolicyStage.Connect, null, null, null, null, ct).ConfigureAwait(false);
         if (verdict != PolicyAction.Accept)
         {
-            await ReplyAsync(reply!, ct).ConfigureAwait(false);
-            return;
+            // Exim: a connect ACL deny is 554, a defer 421; either way the connection ends.
+            var refusal = verdict == PolicyAction.Deny ? "554" + reply![3..] : "421" + reply![3..];
+            _closeReason = "refused at connect";
+            await ReplyAsync(refusal, ct).ConfigureAwait(false);
+            return false;
         }
 
-        var received = new MessageReceived(messageId, _journal.ConnectionId, transaction.Sender,
-            transaction.Recipients.Select(Recipient.Parse).ToList(), content.WrittenCount, ClientAddress, _client.Port,
-            _helo, protocol, LocalAddress, _local.Port, now);
-        try
+        if (await TalkedFirstAsync(ct).ConfigureAwait(false))
+            return await SynchronizationErrorAsync("input before the greeting", ct).ConfigureAwait(false);
+
+        var banner = $"220 {_options.Banner}";
+        _journal.Add(new SmtpConnected(_journal.ConnectionId, Direction.Inbound, banner, ClientAddress, _client.Port));
+        await ReplyAsync(banner, ct).ConfigureAwait(false);
+        return true;
+    }
+
+    // True when the client sent anything before the banner, waiting SmtpBannerDelay for it.
+    private async Task<bool> TalkedFirstAsync(CancellationToken ct)
+    {
+        ReadResult early;
+        if (_options.SmtpBannerDelay > TimeSpan.Zero)
         {
-            await _spooler.CommitAsync(received, content.WrittenMemory, _journal, ct).ConfigureAwait(false);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            wait.CancelAfter(_options.SmtpBannerDelay);
+            try
+            {
+                early = await Input.ReadAsync(wait.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                return false;
+            }
         }
-        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        else if (!Input.TryRead(out early))
         {
-            _log.LogError(e, "Could not commit message {MessageId}", messageId);
-            await ReplyAsync(SmtpReplies.LocalError, ct).ConfigureAwait(false);
-            return;
+            return false;
         }
 
-        _messages++;
-        await ReplyAsync($"250 OK id={messageId}", ct).ConfigureAwait(false);
+        Input.AdvanceTo(early.Buffer.Start);
+        return early.Buffer.Length > 0 || early.IsCompleted;
+    }
+
+    private async Task CommandLoopAsync(CancellationToken ct)
+    {
+        while (!_closing)
+        {
+            var (line, pipelined) = await ReadCommandLineAsync(ct).ConfigureAwait(false);
+            if (line is null)
+                return;
+            var command = SmtpCommand.Parse(line);
+            var entry = _commands[command.Verb];
+
+            // Without PIPELINING every command ends its group (RFC 2920 §3.1; Exim's smtp_enforce_sync).
+            if (pipelined && (entry.EndsGroup || !_extended))
+            {
+                await SynchronizationErrorAsync($"input pipelined after {command.Text}", ct).ConfigureAwait(false);
+                return;
+            }
+
+            await entry.Handler(command, ct).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<bool> SynchronizationErrorAsync(string what, CancellationToken ct)
+    {
+        _log.LogWarning("SMTP synchronization error on {ConnectionId} from [{Client}]: {What}", _journal.ConnectionId, ClientAddress, what);
+        _closing = true;
+        _closeReason = "synchronization error";
+        await ReplyAsync(SmtpReplies.SyncError, ct).ConfigureAwait(false);
+        return false;
     }
 
     private async Task QuitAsync(SmtpCommand command, CancellationToken ct)
@@ -304,6 +223,20 @@ public sealed partial class SmtpSession
         }
 
         await ReplyAsync(SmtpReplies.Unknown(command.Text), ct).ConfigureAwait(false);
+    }
+
+    // A syntax or protocol error: answered, counted, and past the limit the end of the session.
+    private async Task ProtocolErrorAsync(string reply, CancellationToken ct)
+    {
+        if (++_protocolErrors > _options.SmtpMaxSynprotErrors)
+        {
+            _closing = true;
+            _closeReason = "too many syntax or protocol errors";
+            await ReplyAsync(ct, reply[..3], reply[4..], "too many syntax or protocol errors - closing connection").ConfigureAwait(false);
+            return;
+        }
+
+        await ReplyAsync(reply, ct).ConfigureAwait(false);
     }
 
     // Asks policy and records the verdict. Returns the reply to send instead of the default

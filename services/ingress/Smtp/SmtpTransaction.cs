@@ -1,11 +1,39 @@
+using System.Buffers;
+using Pipeline.Contracts.Events;
+using Pipeline.Ingress.Protocol;
+
 namespace Pipeline.Ingress.Smtp;
 
-/// <summary>The envelope of the mail transaction in progress (RFC 5321 §3.3).</summary>
-public sealed class SmtpTransaction(string sender)
+/// <summary>The envelope of the mail transaction in progress (RFC 5321 §3.3), and its content once DATA or BDAT began.</summary>
+public sealed class SmtpTransaction(string sender, MailParameters parameters)
 {
     /// <summary>The reverse-path; empty for the null sender.</summary>
     public string Sender { get; } = sender;
 
+    /// <summary>MAIL's parameters.</summary>
+    public MailParameters Parameters { get; } = parameters;
+
     /// <summary>The accepted recipients, in RCPT order.</summary>
-    public List<string> Recipients { get; } = [];
+    public List<Recipient> Recipients { get; } = [];
+
+    /// <summary>The content being received, from the first BDAT chunk or DATA on.</summary>
+    public MessageContent? Content { get; set; }
+}
+
+/// <summary>A message's content while it arrives: its id, bytes, decoder and deadline.</summary>
+public sealed class MessageContent(string messageId, DateTimeOffset startedAt, DataDecoder decoder, DateTimeOffset deadline)
+{
+    public string MessageId { get; } = messageId;
+
+    public DateTimeOffset StartedAt { get; } = startedAt;
+
+    public DataDecoder Decoder { get; } = decoder;
+
+    /// <summary>When the DATA or BDAT phase must be over (<see cref="IngressOptions.SmtpDataTimeout"/>).</summary>
+    public DateTimeOffset Deadline { get; } = deadline;
+
+    public ArrayBufferWriter<byte> Bytes { get; } = new(64 * 1024);
+
+    /// <summary>True for BDAT, false for DATA.</summary>
+    public bool Chunked { get; init; }
 }

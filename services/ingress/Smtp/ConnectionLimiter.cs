@@ -1,0 +1,62 @@
+using System.Net;
+
+namespace Pipeline.Ingress.Smtp;
+
+/// <summary>
+/// Counts open SMTP connections, in all and per client address, against
+/// <see cref="IngressOptions.SmtpAcceptMax"/> and <see cref="IngressOptions.SmtpAcceptMaxPerHost"/>.
+/// </summary>
+public sealed class ConnectionLimiter(IngressOptions options)
+{
+    private readonly Dictionary<IPAddress, int> _perHost = [];
+    private int _total;
+
+    /// <summary>Takes a place for <paramref name="client"/>; null when none is free, else a lease to dispose at close.</summary>
+    /// <param name="client">The client's address.</param>
+    /// <param name="refusal">The 421 reply when refused.</param>
+    public IDisposable? TryEnter(IPAddress client, out string refusal)
+    {
+        lock (_perHost)
+        {
+            if (_total >= options.SmtpAcceptMax)
+            {
+                refusal = $"421 {options.PrimaryHostname} Too many concurrent SMTP connections; please try again later";
+                return null;
+            }
+
+            _perHost.TryGetValue(client, out var count);
+            if (count >= options.SmtpAcceptMaxPerHost)
+            {
+                refusal = $"421 {options.PrimaryHostname} Too many concurrent SMTP connections from this IP address; please try again later";
+                return null;
+            }
+
+            _perHost[client] = count + 1;
+            _total++;
+        }
+
+        refusal = "";
+        return new Lease(this, client);
+    }
+
+    private void Leave(IPAddress client)
+    {
+        lock (_perHost)
+        {
+            _total--;
+            if (--_perHost[client] == 0)
+                _perHost.Remove(client);
+        }
+    }
+
+    private sealed class Lease(ConnectionLimiter limiter, IPAddress client) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+                limiter.Leave(client);
+        }
+    }
+}

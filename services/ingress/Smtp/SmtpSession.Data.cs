@@ -1,0 +1,150 @@
+using System.Buffers;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Pipeline.Contracts.Events;
+using Pipeline.Contracts.Policy;
+using Pipeline.Ingress.Protocol;
+using Pipeline.Ingress.Spool;
+
+namespace Pipeline.Ingress.Smtp;
+
+// DATA and BDAT: the content, its checks, and the commit before 250.
+public sealed partial class SmtpSession
+{
+    private async Task DataAsync(SmtpCommand command, CancellationToken ct)
+    {
+        if (_transaction is null)
+        {
+            await ProtocolErrorAsync(SmtpReplies.NoSender, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (_transaction.Content is not null)
+        {
+            await ProtocolErrorAsync(SmtpReplies.DataAfterBdat, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (_transaction.Recipients.Count == 0)
+        {
+            await ProtocolErrorAsync(SmtpReplies.NoRecipients, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var content = StartContent(_transaction, chunked: false);
+        await ReplyAsync(SmtpReplies.StartData, ct).ConfigureAwait(false);
+        await ReadDataAsync(content, ct).ConfigureAwait(false);
+        await FinishAsync(ct).ConfigureAwait(false);
+    }
+
+    // BDAT size [LAST] (RFC 3030 §2): exactly size octets follow the command line, whatever
+    // the state; they are read even when refused, so that the conversation stays in step.
+    private async Task BdatAsync(SmtpCommand command, CancellationToken ct)
+    {
+        var words = command.Argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (words.Length is < 1 or > 2 || !long.TryParse(words[0], out var size) || size < 0
+            || (words.Length == 2 && !words[1].Equals("LAST", StringComparison.OrdinalIgnoreCase)))
+        {
+            // Without a size the chunk cannot be skipped: the session cannot go on.
+            _closing = true;
+            _closeReason = "bad BDAT";
+            await ReplyAsync("501 syntax: BDAT size [LAST]", ct).ConfigureAwait(false);
+            return;
+        }
+
+        var last = words.Length == 2;
+        var refusal = _transaction switch
+        {
+            null => SmtpReplies.NoSender,
+            { Recipients.Count: 0 } => SmtpReplies.NoRecipientsBdat,
+            { Content.Chunked: false } => SmtpReplies.NestedMail,
+            _ => null,
+        };
+        if (refusal is not null)
+        {
+            await ReadChunkAsync(size, null, ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(refusal, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var content = _transaction!.Content ?? StartContent(_transaction, chunked: true);
+        await ReadChunkAsync(size, content, ct).ConfigureAwait(false);
+        if (!last)
+        {
+            await ReplyAsync($"250 {size} octets received", ct).ConfigureAwait(false);
+            return;
+        }
+
+        content.Decoder.Complete(content.Bytes);
+        await FinishAsync(ct).ConfigureAwait(false);
+    }
+
+    private MessageContent StartContent(SmtpTransaction transaction, bool chunked)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var content = new MessageContent(MessageIds.New(now), now,
+            new DataDecoder(_options.MessageSizeLimit, _options.TextLineMax, dotStuffed: !chunked), now + _options.SmtpDataTimeout)
+        {
+            Chunked = chunked,
+        };
+        content.Bytes.Write(Encoding.UTF8.GetBytes(ReceivedHeader.Format(_helo, ClientAddress, _client.Port, _options.PrimaryHostname,
+            Protocol(transaction), content.MessageId, transaction.Recipients.Select(r => r.Address).ToList(), now)));
+        transaction.Content = content;
+        return content;
+    }
+
+    private string Protocol(SmtpTransaction transaction) =>
+        (_extended, transaction.Parameters.SmtpUtf8) switch
+        {
+            (false, _) => "smtp",
+            (true, true) => "utf8smtp",
+            _ => "esmtp",
+        };
+
+    // The end of the content: the checks, policy's verdict, the commit, then 250 with the id.
+    // Whatever happens, the transaction is over (RFC 5321 §4.1.1.4).
+    private async Task FinishAsync(CancellationToken ct)
+    {
+        var transaction = _transaction!;
+        var content = transaction.Content!;
+        _transaction = null;
+
+        if (content.Decoder.TooBig)
+        {
+            await ReplyAsync(SmtpReplies.TooBig, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (content.Decoder.LineTooLong)
+        {
+            await ReplyAsync(SmtpReplies.TextLineTooLong, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var addresses = transaction.Recipients.Select(r => r.Address).ToList();
+        var (verdict, reply) = await CheckAsync(PolicyStage.Data, transaction.Sender, null, addresses, content.Bytes.WrittenCount, ct).ConfigureAwait(false);
+        if (verdict != PolicyAction.Accept)
+        {
+            await ReplyAsync(reply!, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var parameters = transaction.Parameters;
+        var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, transaction.Recipients,
+            content.Bytes.WrittenCount, ClientAddress, _client.Port, _helo, Protocol(transaction), LocalAddress, _local.Port,
+            content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId);
+        try
+        {
+            await _spooler.CommitAsync(received, content.Bytes.WrittenMemory, _journal, ct).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            _log.LogError(e, "Could not commit message {MessageId}", content.MessageId);
+            await ReplyAsync(SmtpReplies.LocalError, ct).ConfigureAwait(false);
+            return;
+        }
+
+        _messages++;
+        await ReplyAsync($"250 OK id={content.MessageId}", ct).ConfigureAwait(false);
+    }
+}

@@ -1,0 +1,128 @@
+using Microsoft.Extensions.Logging;
+using Pipeline.Contracts.Events;
+using Pipeline.Contracts.Policy;
+using Pipeline.Ingress.Protocol;
+
+namespace Pipeline.Ingress.Smtp;
+
+// HELO, EHLO, MAIL and RCPT: the envelope (RFC 5321 §4.1.1.1 to §4.1.1.3).
+public sealed partial class SmtpSession
+{
+    private async Task HeloAsync(SmtpCommand command, CancellationToken ct)
+    {
+        if (command.Argument.Length == 0)
+        {
+            await ProtocolErrorAsync($"501 Syntactically invalid {command.Verb.ToString().ToUpperInvariant()} argument(s)", ct).ConfigureAwait(false);
+            return;
+        }
+
+        _helo = command.Argument.Split(' ')[0];
+        _extended = command.Verb == SmtpVerb.Ehlo;
+        _transaction = null;
+        var hello = $"{_options.PrimaryHostname} Hello {SmtpReplies.Printable(_helo)} [{ClientAddress}]";
+        if (!_extended)
+        {
+            await ReplyAsync($"250 {hello}", ct).ConfigureAwait(false);
+            return;
+        }
+
+        await ReplyAsync(ct, "250", hello, $"SIZE {_options.MessageSizeLimit}", "8BITMIME", "PIPELINING", "CHUNKING",
+            "SMTPUTF8", "DSN", "HELP").ConfigureAwait(false);
+    }
+
+    private async Task MailAsync(SmtpCommand command, CancellationToken ct)
+    {
+        if (_helo is null)
+        {
+            await ProtocolErrorAsync(SmtpReplies.HeloFirst, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (_transaction is not null)
+        {
+            await ProtocolErrorAsync(SmtpReplies.NestedMail, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var path = PathArgument.Parse(command.Argument, "FROM", allowNull: true, out var error);
+        if (path is null)
+        {
+            await ProtocolErrorAsync($"501 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (!_extended && path.Parameters.Count > 0)
+        {
+            await ProtocolErrorAsync("555 parameters need EHLO", ct).ConfigureAwait(false);
+            return;
+        }
+
+        var parameters = MailParameters.Parse(path.Parameters, prdrOffered: false, out error);
+        if (parameters is null)
+        {
+            await ProtocolErrorAsync(error, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (parameters.Size > _options.MessageSizeLimit)
+        {
+            await ReplyAsync(SmtpReplies.TooBig, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (!parameters.SmtpUtf8 && !IsAscii(path.Address))
+        {
+            await ReplyAsync(SmtpReplies.NeedsSmtpUtf8, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var (verdict, reply) = await CheckAsync(PolicyStage.Mail, path.Address, null, null, null, ct).ConfigureAwait(false);
+        if (verdict == PolicyAction.Accept)
+            _transaction = new SmtpTransaction(path.Address, parameters);
+        await ReplyAsync(reply ?? SmtpReplies.Ok, ct).ConfigureAwait(false);
+    }
+
+    private async Task RcptAsync(SmtpCommand command, CancellationToken ct)
+    {
+        if (_transaction is null)
+        {
+            await ProtocolErrorAsync(SmtpReplies.NoSender, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var path = PathArgument.Parse(command.Argument, "TO", allowNull: false, out var error);
+        var parameters = path is null ? null : RcptParameters.Parse(path.Parameters, out error);
+        if (path is null || parameters is null)
+        {
+            await ProtocolErrorAsync(error.StartsWith('5') ? error : $"501 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (!_transaction.Parameters.SmtpUtf8 && !IsAscii(path.Address))
+        {
+            await ReplyAsync(SmtpReplies.NeedsSmtpUtf8, ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (_transaction.Recipients.Count >= _options.RecipientsMax)
+        {
+            await ReplyAsync(SmtpReplies.TooManyRecipients, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var recipient = Recipient.Parse(path.Address) with { Notify = parameters.Notify, OriginalRecipient = parameters.OriginalRecipient };
+        if (!_relayAllowed && !_localDomains.Contains(recipient.Domain))
+        {
+            _log.LogInformation("Relay refused on {ConnectionId} from [{Client}] to <{Recipient}>", _journal.ConnectionId, ClientAddress, path.Address);
+            await ReplyAsync(SmtpReplies.RelayNotPermitted, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var (verdict, reply) = await CheckAsync(PolicyStage.Rcpt, _transaction.Sender, path.Address, null, null, ct).ConfigureAwait(false);
+        if (verdict == PolicyAction.Accept)
+            _transaction.Recipients.Add(recipient);
+        await ReplyAsync(reply ?? "250 Accepted", ct).ConfigureAwait(false);
+    }
+
+    private static bool IsAscii(string text) => text.All(char.IsAscii);
+}
