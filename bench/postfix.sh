@@ -13,7 +13,7 @@
 # maillog. Needs root (Postfix's master must start as root); creates the
 # postfix user and postfix/postdrop groups if missing.
 
-POSTFIX_TREE=${POSTFIX_TREE:-/work/main/.data/postfix}
+POSTFIX_TREE=${POSTFIX_TREE:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/.data/postfix}
 
 # _pf TREE ARGS...: run TREE's postfix command
 _pf() { local t=$1; shift; LD_LIBRARY_PATH=$t/usr/lib/postfix "$t/usr/sbin/postfix" "$@"; }

@@ -1,8 +1,8 @@
 namespace Pipeline.Contracts.Queue;
 
 /// <summary>
-/// A bus notification, not an event: ingress committed a message and delivery may start on it
-/// now instead of at its next queue poll. Losing it delays the message; it never loses it.
+/// A bus notification, not an event: ingress committed messages and delivery may start on
+/// them now instead of at its next queue poll. Losing it delays the messages; it never loses them.
 /// </summary>
-/// <param name="MessageId">The committed message.</param>
-public sealed record MessageQueued(string MessageId);
+/// <param name="MessageIds">The messages committed together.</param>
+public sealed record MessageQueued(IReadOnlyList<string> MessageIds);

@@ -1,10 +1,8 @@
-using MassTransit;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Configuration;
 using Pipeline.Infrastructure.Hosting;
 using Pipeline.Infrastructure.Logging;
@@ -32,12 +30,11 @@ public sealed class IngressRole : PipelineRole
         builder.Services.TryAddSingleton<MainLog>();
         builder.Services.AddSingleton<PolicyClient>();
         builder.Services.AddSingleton<MessageSpooler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageSpooler>());
         builder.Services.AddSingleton<ConnectionLimiter>();
+        builder.Services.AddSingleton<ConnectionEventWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionEventWriter>());
     }
-
-    /// <inheritdoc />
-    public override void ConfigureBus(IBusRegistrationConfigurator bus) =>
-        bus.AddRequestClient<CheckPolicy>();
 
     /// <inheritdoc />
     public override void ConfigureKestrel(KestrelServerOptions kestrel, IServiceProvider services)

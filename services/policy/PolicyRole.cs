@@ -1,6 +1,7 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Hosting;
 using Pipeline.Policy.Verdicts;
 
@@ -13,8 +14,13 @@ public sealed class PolicyRole : PipelineRole
     public override string Name => "policy";
 
     /// <inheritdoc />
-    public override void ConfigureServices(IHostApplicationBuilder builder) =>
+    public override void ConfigureServices(IHostApplicationBuilder builder)
+    {
         builder.Services.AddSingleton<IVerdictSource, AcceptAll>();
+
+        // An ingress in this same process calls policy directly: no broker, no serialization.
+        builder.Services.AddSingleton<IPolicyService, LocalPolicyService>();
+    }
 
     /// <inheritdoc />
     public override void ConfigureBus(IBusRegistrationConfigurator bus) =>

@@ -11,7 +11,7 @@ namespace Pipeline.Ingress.Smtp;
 
 /// <summary>Kestrel's entry point for each SMTP connection: checks the limits, then runs one <see cref="SmtpSession"/>.</summary>
 public sealed class SmtpConnectionHandler(
-    IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionLimiter limiter,
+    IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections, ConnectionLimiter limiter,
     IHostApplicationLifetime lifetime, ILogger<SmtpSession> log) : ConnectionHandler
 {
     private readonly HostList _relayFromHosts = new(options.RelayFromHostsOrDefault);
@@ -33,7 +33,7 @@ public sealed class SmtpConnectionHandler(
         var connectionId = $"conn-{Guid.CreateVersion7():N}";
         using var scope = log.BeginScope("{ConnectionId} [{ClientAddress}]:{ClientPort}", connectionId, client.Address, client.Port);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
-        var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler,
+        var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, closedConnections,
             _relayFromHosts, _localDomains, log);
         await session.RunAsync(stop.Token).ConfigureAwait(false);
     }

@@ -135,7 +135,7 @@ public sealed partial class SmtpSession
             content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId);
         try
         {
-            await _spooler.CommitAsync(received, content.Bytes.WrittenMemory, _journal, ct).ConfigureAwait(false);
+            await _spooler.CommitAsync(received, content.Bytes.WrittenMemory, ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

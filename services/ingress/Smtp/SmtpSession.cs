@@ -29,6 +29,7 @@ public sealed partial class SmtpSession
     private readonly IngressOptions _options;
     private readonly PolicyClient _policy;
     private readonly MessageSpooler _spooler;
+    private readonly ConnectionEventWriter _closedConnections;
     private readonly ILogger _log;
     private readonly IPEndPoint _client;
     private readonly IPEndPoint _local;
@@ -48,7 +49,8 @@ public sealed partial class SmtpSession
 
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
-        IngressOptions options, PolicyClient policy, MessageSpooler spooler, HostList relayFromHosts, DomainList localDomains, ILogger log)
+        IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections,
+        HostList relayFromHosts, DomainList localDomains, ILogger log)
     {
         _transport = transport;
         _client = client;
@@ -56,6 +58,7 @@ public sealed partial class SmtpSession
         _options = options;
         _policy = policy;
         _spooler = spooler;
+        _closedConnections = closedConnections;
         _log = log;
         _journal = new ConnectionJournal(connectionId);
         _relayAllowed = relayFromHosts.Contains(client.Address);
@@ -116,14 +119,7 @@ public sealed partial class SmtpSession
         finally
         {
             _journal.Add(new TcpClosed(_journal.ConnectionId, Direction.Inbound, ClientAddress, _client.Port, _closeReason, _messages));
-            try
-            {
-                await _spooler.FlushAsync(_journal, CancellationToken.None).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                _log.LogError(e, "Could not store the events of connection {ConnectionId}", _journal.ConnectionId);
-            }
+            await _closedConnections.EnqueueAsync(_journal.ConnectionId, _journal.TakeAll(), CancellationToken.None).ConfigureAwait(false);
         }
     }
 
@@ -252,7 +248,9 @@ public sealed partial class SmtpSession
             PolicyAction.Deny => $"550 {verdict.Message ?? "Administrative prohibition"}",
             _ => $"451 {verdict.Message ?? "Temporary local problem - please try later"}",
         };
-        _journal.Add(new PolicyVerdictGiven(_journal.ConnectionId, stage, verdict.Action, reply ?? "250", sender, recipient, timedOut));
+        // Accepts are implied by the conversation going on; refusals and timeouts are recorded.
+        if (verdict.Action != PolicyAction.Accept || timedOut)
+            _journal.Add(new PolicyVerdictGiven(_journal.ConnectionId, stage, verdict.Action, reply ?? "250", sender, recipient, timedOut));
         return (verdict.Action, reply);
     }
 }

@@ -1,58 +1,125 @@
+using System.Threading.Channels;
 using Marten;
 using MassTransit;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Events;
 using Pipeline.Contracts.Queue;
 using Pipeline.Infrastructure.Logging;
 using Pipeline.Infrastructure.Store;
-using Pipeline.Ingress.Smtp;
 
 namespace Pipeline.Ingress.Spool;
 
 /// <summary>
-/// Makes an accepted message durable: its raw bytes, its <c>msg:received</c> event (which
-/// opens the message's stream and, through delivery's inline projection, queues it) and the
-/// connection's pending events, in one PostgreSQL transaction. Only after it returns may
-/// ingress answer 250.
+/// Makes accepted messages durable: for each, its raw bytes and its <c>msg:received</c> event
+/// (which opens the message's stream and, through delivery's inline projection, queues it).
+/// The connection's own events are written when it closes (<see cref="ConnectionEventWriter"/>),
+/// so that a message costs one stream append, not two. Messages that arrive while a commit is in flight are
+/// committed together in the next transaction (group commit): under load one transaction and
+/// one fsync carry many messages; alone, a message waits for no one. Only after
+/// <see cref="CommitAsync"/> returns may ingress answer 250.
 /// </summary>
 public sealed class MessageSpooler(
-    IDocumentStore store, RawMessageStore raw, IPublishEndpoint bus, MainLog mainLog, ILogger<MessageSpooler> log)
+    IDocumentStore store, RawMessageStore raw, IBus bus, MainLog mainLog, ILogger<MessageSpooler> log) : BackgroundService
 {
-    /// <summary>Commits the message; throws when it could not, and then nothing was stored.</summary>
-    public async Task CommitAsync(MessageReceived received, ReadOnlyMemory<byte> data, ConnectionJournal journal,
-        CancellationToken cancellationToken)
+    private const int BatchLimit = 100;
+    private const int Writers = 2;
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleWriter = false });
+
+    private sealed record Pending(MessageReceived Received, ReadOnlyMemory<byte> Data)
     {
-        await using (var session = store.LightweightSession())
-        {
-            raw.Add(session, received.MessageId, data);
-            session.Events.StartStream(received.MessageId, received);
-            var flushed = journal.FlushInto(session);
-            await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-            journal.Committed(flushed);
-        }
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
 
-        mainLog.Received(received.MessageId, received.Sender, received.Helo, received.HostAddress, received.HostPort,
-            received.Protocol, received.Size, received.Recipients.Select(r => r.Address));
+    /// <summary>Commits the message; throws when it could not, and then nothing of it was stored.</summary>
+    public async Task CommitAsync(MessageReceived received, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var pending = new Pending(received, data);
+        await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        await pending.Done.Task.ConfigureAwait(false);
+    }
 
-        try
+    /// <inheritdoc />
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => WriteLoopAsync(stoppingToken)));
+
+    private async Task WriteLoopAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<Pending>(BatchLimit);
+        // Sessions still waiting at shutdown are committed: they may have data the client sent.
+        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
         {
-            await bus.Publish(new MessageQueued(received.MessageId), cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            // The message is stored and queued; delivery finds it at its next poll.
-            log.LogWarning(e, "Could not announce message {MessageId} on the bus", received.MessageId);
+            batch.Clear();
+            while (batch.Count < BatchLimit && _queue.Reader.TryRead(out var item))
+                batch.Add(item);
+            if (batch.Count > 0)
+                await CommitBatchAsync(batch).ConfigureAwait(false);
+            if (stoppingToken.IsCancellationRequested && !_queue.Reader.TryPeek(out _))
+                break;
         }
     }
 
-    /// <summary>Writes the connection's pending events, when it closes.</summary>
-    public async Task FlushAsync(ConnectionJournal journal, CancellationToken cancellationToken)
+    private async Task CommitBatchAsync(List<Pending> batch)
     {
-        await using var session = store.LightweightSession();
-        var flushed = journal.FlushInto(session);
-        if (flushed == 0)
+        try
+        {
+            await SaveAsync(batch).ConfigureAwait(false);
+        }
+        catch (Exception e) when (batch.Count > 1)
+        {
+            // One bad message must not fail the others: commit each alone.
+            log.LogWarning(e, "A group commit of {Count} messages failed; committing them one by one", batch.Count);
+            foreach (var pending in batch)
+            {
+                try
+                {
+                    await SaveAsync([pending]).ConfigureAwait(false);
+                }
+                catch (Exception single)
+                {
+                    pending.Done.TrySetException(single);
+                }
+            }
+
             return;
-        await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
-        journal.Committed(flushed);
+        }
+        catch (Exception e)
+        {
+            batch[0].Done.TrySetException(e);
+            return;
+        }
+    }
+
+    private async Task SaveAsync(IReadOnlyList<Pending> batch)
+    {
+        await using (var session = store.LightweightSession())
+        {
+            foreach (var (received, data) in batch)
+            {
+                raw.Add(session, received.MessageId, data);
+                session.Events.StartStream(received.MessageId, received);
+            }
+
+            await session.SaveChangesAsync().ConfigureAwait(false);
+        }
+
+        for (var i = 0; i < batch.Count; i++)
+        {
+            var received = batch[i].Received;
+            mainLog.Received(received.MessageId, received.Sender, received.Helo, received.HostAddress, received.HostPort,
+                received.Protocol, received.Size, received.Recipients.Select(r => r.Address));
+            batch[i].Done.TrySetResult();
+        }
+
+        try
+        {
+            await bus.Publish(new MessageQueued(batch.Select(p => p.Received.MessageId).ToList())).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            // The messages are stored and queued; delivery finds them at its next poll.
+            log.LogWarning(e, "Could not announce {Count} messages on the bus", batch.Count);
+        }
     }
 }

@@ -1,0 +1,80 @@
+using System.Threading.Channels;
+using Marten;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Pipeline.Ingress.Spool;
+
+/// <summary>
+/// Writes the events a connection has left when it closes (<c>tcp:close</c> and whatever no
+/// message commit carried), for many connections in one transaction: a closing connection
+/// costs no commit of its own. These events carry no message, so a crash that loses the last
+/// few milliseconds of them loses no mail; messages are committed by <see cref="MessageSpooler"/>
+/// before their 250.
+/// </summary>
+public sealed class ConnectionEventWriter(IDocumentStore store, ILogger<ConnectionEventWriter> log) : BackgroundService
+{
+    private const int BatchLimit = 500;
+    private const int Attempts = 3;
+
+    private readonly Channel<(string ConnectionId, object[] Events)> _queue =
+        Channel.CreateBounded<(string, object[])>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait });
+
+    /// <summary>Queues a connection's last events; waits only when the writer is far behind.</summary>
+    public ValueTask EnqueueAsync(string connectionId, object[] events, CancellationToken cancellationToken) =>
+        events.Length == 0 ? ValueTask.CompletedTask : _queue.Writer.WriteAsync((connectionId, events), cancellationToken);
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<(string ConnectionId, object[] Events)>();
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
+                await WriteAvailableAsync(batch, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: what is queued is written below.
+        }
+
+        _queue.Writer.TryComplete();
+        await WriteAvailableAsync(batch, CancellationToken.None).ConfigureAwait(false);
+    }
+
+    private async Task WriteAvailableAsync(List<(string ConnectionId, object[] Events)> batch, CancellationToken cancellationToken)
+    {
+        while (_queue.Reader.TryPeek(out _))
+        {
+            batch.Clear();
+            while (batch.Count < BatchLimit && _queue.Reader.TryRead(out var item))
+                batch.Add(item);
+            await WriteAsync(batch, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task WriteAsync(List<(string ConnectionId, object[] Events)> batch, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await using var session = store.LightweightSession();
+                foreach (var (connectionId, events) in batch)
+                    session.Events.Append(connectionId, events);
+                await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+                return;
+            }
+            catch (Exception e) when (attempt < Attempts)
+            {
+                log.LogWarning(e, "Could not store the events of {Count} closed connections; trying again", batch.Count);
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                log.LogError(e, "Lost the closing events of {Count} connections", batch.Count);
+                return;
+            }
+        }
+    }
+}
