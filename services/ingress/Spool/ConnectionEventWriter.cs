@@ -20,9 +20,20 @@ public sealed class ConnectionEventWriter(IDocumentStore store, ILogger<Connecti
     private readonly Channel<(string ConnectionId, object[] Events)> _queue =
         Channel.CreateBounded<(string, object[])>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait });
 
-    /// <summary>Queues a connection's last events; waits only when the writer is far behind.</summary>
-    public ValueTask EnqueueAsync(string connectionId, object[] events, CancellationToken cancellationToken) =>
-        events.Length == 0 ? ValueTask.CompletedTask : _queue.Writer.WriteAsync((connectionId, events), cancellationToken);
+    /// <summary>Queues a connection's last events; waits only when the writer is far behind. Once the writer stopped, writes them at once.</summary>
+    public async ValueTask EnqueueAsync(string connectionId, object[] events, CancellationToken cancellationToken)
+    {
+        if (events.Length == 0)
+            return;
+        try
+        {
+            await _queue.Writer.WriteAsync((connectionId, events), cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            await WriteAsync([(connectionId, events)], cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)

@@ -32,7 +32,7 @@ public sealed class MessageSpooler(
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>Commits the message; throws when it could not, and then nothing of it was stored.</summary>
+    /// <summary>Commits the message; throws when it could not (or ingress is stopping), and then nothing of it was stored.</summary>
     public async Task CommitAsync(MessageReceived received, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         var pending = new Pending(received, data);
@@ -41,23 +41,39 @@ public sealed class MessageSpooler(
     }
 
     /// <inheritdoc />
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => WriteLoopAsync(stoppingToken)));
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, Writers).Select(_ => WriteLoopAsync(stoppingToken))).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: messages already handed over are committed below; later ones are refused.
+        }
+
+        _queue.Writer.TryComplete();
+        var batch = new List<Pending>(BatchLimit);
+        while (TakeBatch(batch))
+            await CommitBatchAsync(batch).ConfigureAwait(false);
+    }
 
     private async Task WriteLoopAsync(CancellationToken stoppingToken)
     {
         var batch = new List<Pending>(BatchLimit);
-        // Sessions still waiting at shutdown are committed: they may have data the client sent.
-        while (await _queue.Reader.WaitToReadAsync(CancellationToken.None).ConfigureAwait(false))
+        while (await _queue.Reader.WaitToReadAsync(stoppingToken).ConfigureAwait(false))
         {
-            batch.Clear();
-            while (batch.Count < BatchLimit && _queue.Reader.TryRead(out var item))
-                batch.Add(item);
-            if (batch.Count > 0)
+            if (TakeBatch(batch))
                 await CommitBatchAsync(batch).ConfigureAwait(false);
-            if (stoppingToken.IsCancellationRequested && !_queue.Reader.TryPeek(out _))
-                break;
         }
+    }
+
+    private bool TakeBatch(List<Pending> batch)
+    {
+        batch.Clear();
+        while (batch.Count < BatchLimit && _queue.Reader.TryRead(out var item))
+            batch.Add(item);
+        return batch.Count > 0;
     }
 
     private async Task CommitBatchAsync(List<Pending> batch)
