@@ -21,6 +21,7 @@ namespace Pipeline.Contracts.Events;
 /// <param name="SmtpUtf8">True when MAIL carried SMTPUTF8 (RFC 6531): the envelope or headers may hold UTF-8.</param>
 /// <param name="DsnReturn">The DSN RET parameter (RFC 3461 §4.3): <c>FULL</c> or <c>HDRS</c>; null when not given.</param>
 /// <param name="DsnEnvelopeId">The DSN ENVID parameter (RFC 3461 §4.4), decoded; null when not given.</param>
+/// <param name="Proxy">When the client came through a PROXY-protocol proxy: the proxy's side.</param>
 [LifecycleEvent("msg:received")]
 public sealed record MessageReceived(
     string MessageId,
@@ -38,4 +39,5 @@ public sealed record MessageReceived(
     string BodyType = "7BIT",
     bool SmtpUtf8 = false,
     string? DsnReturn = null,
-    string? DsnEnvelopeId = null);
+    string? DsnEnvelopeId = null,
+    ProxySession? Proxy = null);

@@ -12,6 +12,8 @@ namespace Pipeline.Contracts.Events;
 /// <param name="SendingPort">The local port (<c>$sending_port</c>).</param>
 /// <param name="Host">The remote host name when known (<c>$host</c>), else null.</param>
 /// <param name="MessageId">For outbound connections, the message that opened it.</param>
+/// <param name="Proxy">Inbound through a PROXY-protocol proxy: the proxy's side (<c>$proxy_session</c> is true when set).</param>
+/// <param name="ProxyFailure">Inbound from a host in <c>Ingress:HostsProxy</c> whose header was missing or bad: why.</param>
 [LifecycleEvent("tcp:connect")]
 public sealed record TcpConnected(
     string ConnectionId,
@@ -21,4 +23,6 @@ public sealed record TcpConnected(
     string SendingIpAddress,
     int SendingPort,
     string? Host = null,
-    string? MessageId = null);
+    string? MessageId = null,
+    ProxySession? Proxy = null,
+    string? ProxyFailure = null);

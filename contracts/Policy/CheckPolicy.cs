@@ -14,6 +14,7 @@ namespace Pipeline.Contracts.Policy;
 /// <param name="Recipients">At <see cref="PolicyStage.Data"/>: the accepted recipients.</param>
 /// <param name="Size">At <see cref="PolicyStage.Data"/>: the message size in bytes.</param>
 /// <param name="Deadline">When ingress stops waiting; a verdict after it is useless.</param>
+/// <param name="Proxy">When the client came through a PROXY-protocol proxy: Exim's <c>$proxy_*</c> values.</param>
 public sealed record CheckPolicy(
     string ConnectionId,
     PolicyStage Stage,
@@ -24,4 +25,5 @@ public sealed record CheckPolicy(
     string? Recipient,
     IReadOnlyList<string>? Recipients,
     long? Size,
-    DateTimeOffset Deadline);
+    DateTimeOffset Deadline,
+    Events.ProxySession? Proxy = null);

@@ -17,9 +17,10 @@ public sealed class MainLog(ILoggerFactory factory)
 
     /// <summary>A message was accepted.</summary>
     public void Received(string messageId, string sender, string? helo, string hostAddress, int hostPort,
-        string protocol, long size, IEnumerable<string> recipients) =>
-        _log.LogInformation("{MessageId} <= {Sender} H=({Helo}) [{HostAddress}]:{HostPort} P={Protocol} S={Size} for {Recipients}",
-            messageId, sender.Length == 0 ? "<>" : sender, helo, hostAddress, hostPort, protocol, size, string.Join(' ', recipients));
+        string protocol, string? proxy, long size, IEnumerable<string> recipients) =>
+        _log.LogInformation("{MessageId} <= {Sender} H=({Helo}) [{HostAddress}]:{HostPort} P={Protocol}{Proxy} S={Size} for {Recipients}",
+            messageId, sender.Length == 0 ? "<>" : sender, helo, hostAddress, hostPort, protocol,
+            proxy is null ? "" : $" PRX={proxy}", size, string.Join(' ', recipients));
 
     /// <summary>A recipient was delivered.</summary>
     public void Delivered(string messageId, string recipient, string router, string transport,

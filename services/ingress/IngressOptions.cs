@@ -68,6 +68,22 @@ public sealed class IngressOptions
     /// <summary>How long to wait for a policy verdict; none in time is answered 451. Defaults to 30 seconds.</summary>
     public TimeSpan PolicyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Hosts that must open every connection with a PROXY protocol header, v1 or v2 (Exim's
+    /// <c>hosts_proxy</c>): the header's source becomes the client. From any other host a
+    /// header is never trusted. A host list. Defaults to none.
+    /// </summary>
+    public List<string> HostsProxy { get; set; } = [];
+
+    /// <summary>The name of <see cref="HostsProxy"/> in Exim 4.84's specification, accepted as an alias.</summary>
+    public List<string> ProxyRequiredHosts { get; set; } = [];
+
+    /// <summary>How long a host in <see cref="HostsProxy"/> has to send its header (Exim's <c>proxy_protocol_timeout</c>). Defaults to 3 seconds, Exim's default.</summary>
+    public TimeSpan ProxyTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary><see cref="HostsProxy"/> and its alias together.</summary>
+    public IReadOnlyList<string> ProxyHosts => [.. HostsProxy, .. ProxyRequiredHosts];
+
     /// <summary><see cref="RelayFromHosts"/>, or its default when not set.</summary>
     public IReadOnlyList<string> RelayFromHostsOrDefault => RelayFromHosts ?? ["127.0.0.0/8", "::1"];
 
@@ -89,6 +105,7 @@ public sealed class IngressOptions
         Require(SmtpDataTimeout > TimeSpan.Zero, "Ingress:SmtpDataTimeout must be positive");
         Require(SmtpAcceptMax > 0, "Ingress:SmtpAcceptMax must be positive");
         Require(SmtpAcceptMaxPerHost > 0, "Ingress:SmtpAcceptMaxPerHost must be positive");
+        Require(ProxyTimeout > TimeSpan.Zero, "Ingress:ProxyTimeout must be positive");
         Require(SmtpBannerDelay >= TimeSpan.Zero && SmtpBannerDelay < SmtpReceiveTimeout, "Ingress:SmtpBannerDelay must be between 0 and SmtpReceiveTimeout");
         Require(!string.IsNullOrWhiteSpace(PrimaryHostname), "Ingress:PrimaryHostname must not be empty");
     }

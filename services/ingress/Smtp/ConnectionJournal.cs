@@ -12,6 +12,9 @@ public sealed class ConnectionJournal(string connectionId)
     /// <summary>The connection's stream key.</summary>
     public string ConnectionId { get; } = connectionId;
 
+    /// <summary>True when no event is pending.</summary>
+    public bool IsEmpty => _pending.Count == 0;
+
     /// <summary>Adds an event to write at the next flush.</summary>
     public void Add(object lifecycleEvent) => _pending.Add(lifecycleEvent);
 

@@ -13,8 +13,9 @@ public sealed class ConnectionLimiter(IngressOptions options)
 
     /// <summary>Takes a place for <paramref name="client"/>; null when none is free, else a lease to dispose at close.</summary>
     /// <param name="client">The client's address.</param>
+    /// <param name="perHostLimit">False for a proxy, which carries many clients.</param>
     /// <param name="refusal">The 421 reply when refused.</param>
-    public IDisposable? TryEnter(IPAddress client, out string refusal)
+    public IDisposable? TryEnter(IPAddress client, bool perHostLimit, out string refusal)
     {
         lock (_perHost)
         {
@@ -25,7 +26,7 @@ public sealed class ConnectionLimiter(IngressOptions options)
             }
 
             _perHost.TryGetValue(client, out var count);
-            if (count >= options.SmtpAcceptMaxPerHost)
+            if (perHostLimit && count >= options.SmtpAcceptMaxPerHost)
             {
                 refusal = $"421 {options.PrimaryHostname} Too many concurrent SMTP connections from this IP address; please try again later";
                 return null;

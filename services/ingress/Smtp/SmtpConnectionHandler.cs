@@ -16,13 +16,15 @@ public sealed class SmtpConnectionHandler(
 {
     private readonly HostList _relayFromHosts = new(options.RelayFromHostsOrDefault);
     private readonly DomainList _localDomains = new(options.LocalDomains);
+    private readonly HostList _proxyHosts = new(options.ProxyHosts);
 
     /// <inheritdoc />
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
         if (connection.RemoteEndPoint is not IPEndPoint client || connection.LocalEndPoint is not IPEndPoint local)
             return;
-        using var lease = limiter.TryEnter(client.Address, out var refusal);
+        // A proxy carries many clients: it is not held to the per-host limit.
+        using var lease = limiter.TryEnter(client.Address, perHostLimit: !_proxyHosts.Contains(client.Address), out var refusal);
         if (lease is null)
         {
             log.LogWarning("Connection from [{Client}] refused: {Refusal}", client.Address, refusal);
@@ -34,7 +36,7 @@ public sealed class SmtpConnectionHandler(
         using var scope = log.BeginScope("{ConnectionId} [{ClientAddress}]:{ClientPort}", connectionId, client.Address, client.Port);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
         var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, closedConnections,
-            _relayFromHosts, _localDomains, log);
+            _relayFromHosts, _localDomains, _proxyHosts, log);
         await session.RunAsync(stop.Token).ConfigureAwait(false);
     }
 }

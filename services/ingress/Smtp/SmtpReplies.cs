@@ -20,6 +20,7 @@ public static class SmtpReplies
     public const string SyncError = "554 SMTP synchronization error";
     public const string TooManyUnknown = "500 too many unrecognized commands";
     public const string LocalError = "451 Local error in processing";
+    public const string ProxyFailed = "503 Command refused, required Proxy negotiation failed";
     public const string Vrfy = "252 Cannot VRFY user; try RCPT to attempt delivery";
     public const string Help = "214 Commands supported: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP";
 

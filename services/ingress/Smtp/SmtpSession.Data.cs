@@ -132,7 +132,7 @@ public sealed partial class SmtpSession
         var parameters = transaction.Parameters;
         var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, transaction.Recipients,
             content.Bytes.WrittenCount, ClientAddress, _client.Port, _helo, Protocol(transaction), LocalAddress, _local.Port,
-            content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId);
+            content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId, _proxy);
         try
         {
             await _spooler.CommitAsync(received, content.Bytes.WrittenMemory, ct).ConfigureAwait(false);

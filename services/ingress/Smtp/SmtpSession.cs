@@ -31,13 +31,17 @@ public sealed partial class SmtpSession
     private readonly MessageSpooler _spooler;
     private readonly ConnectionEventWriter _closedConnections;
     private readonly ILogger _log;
-    private readonly IPEndPoint _client;
-    private readonly IPEndPoint _local;
     private readonly ConnectionJournal _journal;
-    private readonly bool _relayAllowed;
+    private readonly HostList _relayFromHosts;
     private readonly DomainList _localDomains;
+    private readonly bool _proxyRequired;
     private readonly Dictionary<SmtpVerb, Command> _commands;
 
+    private IPEndPoint _client;
+    private IPEndPoint _local;
+    private bool _relayAllowed;
+    private ProxySession? _proxy;
+    private string? _proxyFailure;
     private string? _helo;
     private bool _extended;
     private SmtpTransaction? _transaction;
@@ -50,7 +54,7 @@ public sealed partial class SmtpSession
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
         IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections,
-        HostList relayFromHosts, DomainList localDomains, ILogger log)
+        HostList relayFromHosts, DomainList localDomains, HostList proxyHosts, ILogger log)
     {
         _transport = transport;
         _client = client;
@@ -61,8 +65,9 @@ public sealed partial class SmtpSession
         _closedConnections = closedConnections;
         _log = log;
         _journal = new ConnectionJournal(connectionId);
-        _relayAllowed = relayFromHosts.Contains(client.Address);
+        _relayFromHosts = relayFromHosts;
         _localDomains = localDomains;
+        _proxyRequired = proxyHosts.Contains(client.Address);
 
         // RFC 2920 §3.1: these may only end a pipelined group; input after them is a sync error.
         const bool last = true;
@@ -95,9 +100,14 @@ public sealed partial class SmtpSession
     /// <summary>Runs the conversation until QUIT, a drop, a timeout or shutdown.</summary>
     public async Task RunAsync(CancellationToken shutdown)
     {
-        _journal.Add(new TcpConnected(_journal.ConnectionId, Direction.Inbound, ClientAddress, _client.Port, LocalAddress, _local.Port));
+        var peer = (ClientAddress, _client.Port);
         try
         {
+            if (_proxyRequired)
+                await NegotiateProxyAsync(shutdown).ConfigureAwait(false);
+            _relayAllowed = _relayFromHosts.Contains(_client.Address);
+            _journal.Add(new TcpConnected(_journal.ConnectionId, Direction.Inbound, ClientAddress, _client.Port, LocalAddress, _local.Port,
+                Proxy: _proxy, ProxyFailure: _proxyFailure));
             if (await GreetAsync(shutdown).ConfigureAwait(false))
                 await CommandLoopAsync(shutdown).ConfigureAwait(false);
         }
@@ -118,6 +128,9 @@ public sealed partial class SmtpSession
         }
         finally
         {
+            if (_journal.IsEmpty)
+                _journal.Add(new TcpConnected(_journal.ConnectionId, Direction.Inbound, peer.ClientAddress, peer.Port, LocalAddress, _local.Port,
+                    ProxyFailure: _proxyFailure ?? _closeReason));
             _journal.Add(new TcpClosed(_journal.ConnectionId, Direction.Inbound, ClientAddress, _client.Port, _closeReason, _messages));
             await _closedConnections.EnqueueAsync(_journal.ConnectionId, _journal.TakeAll(), CancellationToken.None).ConfigureAwait(false);
         }
@@ -180,6 +193,11 @@ public sealed partial class SmtpSession
                 return;
             var command = SmtpCommand.Parse(line);
             var entry = _commands[command.Verb];
+            if (_proxyFailure is not null && command.Verb != SmtpVerb.Quit)
+            {
+                await ReplyAsync(SmtpReplies.ProxyFailed, ct).ConfigureAwait(false);
+                continue;
+            }
 
             // Without PIPELINING every command ends its group (RFC 2920 §3.1; Exim's smtp_enforce_sync).
             if (pipelined && (entry.EndsGroup || !_extended))
@@ -241,7 +259,7 @@ public sealed partial class SmtpSession
         IReadOnlyList<string>? recipients, long? size, CancellationToken ct)
     {
         var (verdict, timedOut) = await _policy.CheckAsync(deadline => new CheckPolicy(
-            _journal.ConnectionId, stage, ClientAddress, _client.Port, _helo, sender, recipient, recipients, size, deadline), ct).ConfigureAwait(false);
+            _journal.ConnectionId, stage, ClientAddress, _client.Port, _helo, sender, recipient, recipients, size, deadline, _proxy), ct).ConfigureAwait(false);
         var reply = verdict.Action switch
         {
             PolicyAction.Accept => verdict.Message is null ? null : $"250 {verdict.Message}",

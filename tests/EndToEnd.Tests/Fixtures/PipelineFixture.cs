@@ -5,8 +5,11 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// client's address 127.0.0.1 allowed to relay only to <c>example.test</c> (a local domain)
 /// unless it connects from 127.0.0.2 (in RelayFromHosts).
 /// </summary>
-public sealed class PipelineFixture : IAsyncLifetime
+public class PipelineFixture : IAsyncLifetime
 {
+    /// <summary>Settings a derived fixture adds.</summary>
+    protected virtual Dictionary<string, string> Extra => [];
+
     public SmtpSink Sink { get; private set; } = null!;
 
     public PipelineProcess Pipeline { get; private set; } = null!;
@@ -28,6 +31,8 @@ public sealed class PipelineFixture : IAsyncLifetime
             ["Ingress:TextLineMax"] = "2000",
             ["Ingress:SmtpBannerDelay"] = "00:00:00.100",
         };
+        foreach (var (key, value) in Extra)
+            extra[key] = value;
         Pipeline = await PipelineProcess.StartAsync(Settings.For(extra: extra));
         History = new HistoryClient(Settings.HttpPort);
     }

@@ -1,0 +1,101 @@
+using System.Text.Json;
+using Pipeline.EndToEnd.Tests.Fixtures;
+
+namespace Pipeline.EndToEnd.Tests;
+
+/// <summary>The pipeline with 127.0.0.1 in Ingress:HostsProxy: every connection from it must start with a PROXY header.</summary>
+public sealed class ProxyFixture : PipelineFixture
+{
+    protected override Dictionary<string, string> Extra => new()
+    {
+        ["Ingress:HostsProxy:0"] = "127.0.0.1",
+        ["Ingress:ProxyTimeout"] = "00:00:01",
+    };
+}
+
+/// <summary>
+/// Ingress behind a proxy speaking the PROXY protocol (haproxy's proxy-protocol.txt): swaks
+/// sending v1 and v2 headers itself, and haproxy in TCP mode with send-proxy and send-proxy-v2.
+/// The recorded client is the proxy's client, never the proxy.
+/// </summary>
+public sealed class behind_a_proxy(ProxyFixture fixture) : IClassFixture<ProxyFixture>
+{
+    private async Task<(string Id, JsonElement Received)> SendAsync(int port, params string[] arguments)
+    {
+        var message = new TestMessage();
+        var swaks = await Swaks.SendAsync(port, message.Content, ["--from", "s@origin.test", "--to", "a@example.test", .. arguments]);
+        Assert.True(swaks.MessageId is not null, swaks.Transcript + fixture.Pipeline.Output);
+        message.AssertDelivered(Assert.Single(await fixture.DeliveredAsync(swaks.MessageId, message.Subject)), swaks.MessageId);
+        var events = (await fixture.History.GetJsonAsync($"/messages/{swaks.MessageId}/events"))!.Value;
+        return (swaks.MessageId, events[0].GetProperty("data"));
+    }
+
+    [Fact]
+    public async Task swaks_with_a_v1_header_is_recorded_as_its_real_client()
+    {
+        var (id, received) = await SendAsync(fixture.Settings.SmtpPort, "--proxy-version", "1", "--proxy-family", "TCP4",
+            "--proxy-source", "203.0.113.7", "--proxy-source-port", "40001", "--proxy-dest", "198.51.100.25", "--proxy-dest-port", "25");
+        Assert.Equal("203.0.113.7", received.GetProperty("hostAddress").GetString());
+        Assert.Equal(40001, received.GetProperty("hostPort").GetInt32());
+        var proxy = received.GetProperty("proxy");
+        Assert.Equal("198.51.100.25", proxy.GetProperty("externalAddress").GetString());
+        Assert.Equal(25, proxy.GetProperty("externalPort").GetInt32());
+        Assert.Equal("127.0.0.1", proxy.GetProperty("localAddress").GetString());
+        Assert.Equal(1, proxy.GetProperty("version").GetInt32());
+        Assert.Contains($"{id} <= s@origin.test H=(", fixture.Pipeline.Output, StringComparison.Ordinal);
+        Assert.Contains("[203.0.113.7]:40001 P=esmtp PRX=[127.0.0.1]:", fixture.Pipeline.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task swaks_with_a_v2_ipv6_header_is_recorded_as_its_real_client()
+    {
+        var (_, received) = await SendAsync(fixture.Settings.SmtpPort, "--proxy-version", "2", "--proxy-family", "AF_INET6",
+            "--proxy-source", "2001:db8::7", "--proxy-source-port", "40002", "--proxy-dest", "2001:db8::25", "--proxy-dest-port", "587");
+        Assert.Equal("2001:db8::7", received.GetProperty("hostAddress").GetString());
+        Assert.Equal("2001:db8::25", received.GetProperty("proxy").GetProperty("externalAddress").GetString());
+        Assert.Equal(2, received.GetProperty("proxy").GetProperty("version").GetInt32());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public async Task haproxy_passes_on_its_clients_address(int version)
+    {
+        await using var haproxy = await HaProxy.StartAsync(fixture.Settings.SmtpPort);
+        // The client talks to haproxy from 127.0.0.3; haproxy talks to ingress from 127.0.0.1.
+        var (_, received) = await SendAsync(version == 1 ? haproxy.V1Port : haproxy.V2Port, "--local-interface", "127.0.0.3");
+        Assert.Equal("127.0.0.3", received.GetProperty("hostAddress").GetString());
+        Assert.Equal("127.0.0.1", received.GetProperty("proxy").GetProperty("externalAddress").GetString());
+        Assert.Equal(version == 1 ? haproxy.V1Port : haproxy.V2Port, received.GetProperty("proxy").GetProperty("externalPort").GetInt32());
+        Assert.Equal(version, received.GetProperty("proxy").GetProperty("version").GetInt32());
+    }
+
+    [Fact]
+    public async Task a_required_host_that_sends_no_header_gets_503_for_everything_but_quit()
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(fixture.Settings.SmtpPort);
+        // The banner comes once the timeout is over.
+        Assert.StartsWith("220 ", await client.ReadReplyAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+        Assert.Equal("503 Command refused, required Proxy negotiation failed", await client.CommandAsync("EHLO client.test"));
+        Assert.Equal("503 Command refused, required Proxy negotiation failed", await client.CommandAsync("MAIL FROM:<s@origin.test>"));
+        Assert.StartsWith("221 ", await client.CommandAsync("QUIT"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_required_host_that_sends_a_bad_header_gets_503()
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(fixture.Settings.SmtpPort);
+        await client.SendAsync("PROXY TCP4 203.0.113.7 198.51.100.25 040001 25\r\n");
+        Assert.StartsWith("220 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
+        Assert.Equal("503 Command refused, required Proxy negotiation failed", await client.CommandAsync("EHLO client.test"));
+    }
+
+    [Fact]
+    public async Task a_header_from_a_host_not_in_hosts_proxy_is_never_trusted()
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(fixture.Settings.SmtpPort, from: "127.0.0.2");
+        Assert.StartsWith("220 ", await client.ReadReplyAsync(), StringComparison.Ordinal);
+        Assert.StartsWith("500 unrecognized command PROXY", await client.CommandAsync("PROXY TCP4 203.0.113.7 198.51.100.25 40001 25"), StringComparison.Ordinal);
+        Assert.Contains("[127.0.0.2]", await client.CommandAsync("EHLO client.test"), StringComparison.Ordinal);
+    }
+}
