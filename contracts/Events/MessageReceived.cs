@@ -22,6 +22,10 @@ namespace Pipeline.Contracts.Events;
 /// <param name="DsnReturn">The DSN RET parameter (RFC 3461 §4.3): <c>FULL</c> or <c>HDRS</c>; null when not given.</param>
 /// <param name="DsnEnvelopeId">The DSN ENVID parameter (RFC 3461 §4.4), decoded; null when not given.</param>
 /// <param name="Proxy">When the client came through a PROXY-protocol proxy: the proxy's side.</param>
+/// <param name="TlsVersion">When the message came over TLS: its version (<c>$tls_in_ver</c>), e.g. <c>TLSv1.3</c>.</param>
+/// <param name="TlsCipher">The cipher suite (<c>$tls_in_cipher_std</c>).</param>
+/// <param name="TlsSni">The name the client asked for (<c>$tls_in_sni</c>), when it sent one.</param>
+/// <param name="AuthenticatedId">The name the client authenticated as (<c>$authenticated_id</c>), when it did.</param>
 [LifecycleEvent("msg:received")]
 public sealed record MessageReceived(
     string MessageId,
@@ -40,4 +44,8 @@ public sealed record MessageReceived(
     bool SmtpUtf8 = false,
     string? DsnReturn = null,
     string? DsnEnvelopeId = null,
-    ProxySession? Proxy = null);
+    ProxySession? Proxy = null,
+    string? TlsVersion = null,
+    string? TlsCipher = null,
+    string? TlsSni = null,
+    string? AuthenticatedId = null);

@@ -17,10 +17,10 @@ public sealed class MainLog(ILoggerFactory factory)
 
     /// <summary>A message was accepted.</summary>
     public void Received(string messageId, string sender, string? helo, string hostAddress, int hostPort,
-        string protocol, string? proxy, long size, IEnumerable<string> recipients) =>
-        _log.LogInformation("{MessageId} <= {Sender} H=({Helo}) [{HostAddress}]:{HostPort} P={Protocol}{Proxy} S={Size} for {Recipients}",
+        string protocol, string? proxy, string? tls, long size, IEnumerable<string> recipients) =>
+        _log.LogInformation("{MessageId} <= {Sender} H=({Helo}) [{HostAddress}]:{HostPort} P={Protocol}{Proxy}{Tls} S={Size} for {Recipients}",
             messageId, sender.Length == 0 ? "<>" : sender, helo, hostAddress, hostPort, protocol,
-            proxy is null ? "" : $" PRX={proxy}", size, string.Join(' ', recipients));
+            proxy is null ? "" : $" PRX={proxy}", tls is null ? "" : $" X={tls}", size, string.Join(' ', recipients));
 
     /// <summary>A recipient was delivered.</summary>
     public void Delivered(string messageId, string recipient, string router, string transport,

@@ -81,6 +81,18 @@ public sealed class IngressOptions
     /// <summary>How long a host in <see cref="HostsProxy"/> has to send its header (Exim's <c>proxy_protocol_timeout</c>). Defaults to 3 seconds, Exim's default.</summary>
     public TimeSpan ProxyTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
+    /// <summary>PEM files, each the server certificate followed by its chain (Exim's <c>tls_certificate</c>); several for SNI. Defaults to none: no STARTTLS.</summary>
+    public List<string> TlsCertificate { get; set; } = [];
+
+    /// <summary>The PEM private keys of <see cref="TlsCertificate"/>, by position (Exim's <c>tls_privatekey</c>). Never logged.</summary>
+    public List<string> TlsPrivateKey { get; set; } = [];
+
+    /// <summary>DER OCSP responses to staple for <see cref="TlsCertificate"/>, by position (Exim's <c>tls_ocsp_file</c>); re-read when replaced.</summary>
+    public List<string> TlsOcspFile { get; set; } = [];
+
+    /// <summary>Clients offered STARTTLS (Exim's <c>tls_advertise_hosts</c>). A host list. Defaults to <c>*</c> when a certificate is configured.</summary>
+    public List<string>? TlsAdvertiseHosts { get; set; }
+
     /// <summary><see cref="HostsProxy"/> and its alias together.</summary>
     public IReadOnlyList<string> ProxyHosts => [.. HostsProxy, .. ProxyRequiredHosts];
 

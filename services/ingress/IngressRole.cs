@@ -8,6 +8,7 @@ using Pipeline.Infrastructure.Hosting;
 using Pipeline.Infrastructure.Logging;
 using Pipeline.Ingress.Smtp;
 using Pipeline.Ingress.Spool;
+using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
 
 namespace Pipeline.Ingress;
@@ -32,6 +33,7 @@ public sealed class IngressRole : PipelineRole
         builder.Services.AddSingleton<MessageSpooler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageSpooler>());
         builder.Services.AddSingleton<ConnectionLimiter>();
+        builder.Services.AddSingleton<ServerCertificates>();
         builder.Services.AddSingleton<ConnectionEventWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionEventWriter>());
     }

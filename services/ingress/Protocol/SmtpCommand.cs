@@ -16,6 +16,7 @@ public enum SmtpVerb
     Quit,
     Vrfy,
     Help,
+    StartTls,
 }
 
 /// <summary>One parsed command line: the verb and the text after it.</summary>
@@ -43,6 +44,7 @@ public sealed record SmtpCommand(SmtpVerb Verb, string Argument, string Text)
             "QUIT" => SmtpVerb.Quit,
             "VRFY" => SmtpVerb.Vrfy,
             "HELP" => SmtpVerb.Help,
+            "STARTTLS" => SmtpVerb.StartTls,
             _ => SmtpVerb.Unknown,
         };
         return new SmtpCommand(verb, argument, word);

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Infrastructure.Lists;
 using Pipeline.Ingress.Spool;
+using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
 
 namespace Pipeline.Ingress.Smtp;
@@ -12,11 +13,13 @@ namespace Pipeline.Ingress.Smtp;
 /// <summary>Kestrel's entry point for each SMTP connection: checks the limits, then runs one <see cref="SmtpSession"/>.</summary>
 public sealed class SmtpConnectionHandler(
     IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections, ConnectionLimiter limiter,
+    ServerCertificates certificates,
     IHostApplicationLifetime lifetime, ILogger<SmtpSession> log) : ConnectionHandler
 {
     private readonly HostList _relayFromHosts = new(options.RelayFromHostsOrDefault);
     private readonly DomainList _localDomains = new(options.LocalDomains);
     private readonly HostList _proxyHosts = new(options.ProxyHosts);
+    private readonly HostList _tlsAdvertiseHosts = new(options.TlsAdvertiseHosts ?? ["*"]);
 
     /// <inheritdoc />
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -36,7 +39,7 @@ public sealed class SmtpConnectionHandler(
         using var scope = log.BeginScope("{ConnectionId} [{ClientAddress}]:{ClientPort}", connectionId, client.Address, client.Port);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
         var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, closedConnections,
-            _relayFromHosts, _localDomains, _proxyHosts, log);
+            _relayFromHosts, _localDomains, _proxyHosts, certificates, _tlsAdvertiseHosts, log);
         await session.RunAsync(stop.Token).ConfigureAwait(false);
     }
 }

@@ -94,12 +94,13 @@ public sealed partial class SmtpSession
     }
 
     private string Protocol(SmtpTransaction transaction) =>
+        // Exim's $received_protocol: smtp, esmtp, utf8smtp, and an "s" for TLS.
         (_extended, transaction.Parameters.SmtpUtf8) switch
         {
             (false, _) => "smtp",
             (true, true) => "utf8smtp",
             _ => "esmtp",
-        };
+        } + (_tls is null ? "" : "s");
 
     // The end of the content: the checks, policy's verdict, the commit, then 250 with the id.
     // Whatever happens, the transaction is over (RFC 5321 §4.1.1.4).
@@ -132,7 +133,8 @@ public sealed partial class SmtpSession
         var parameters = transaction.Parameters;
         var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, transaction.Recipients,
             content.Bytes.WrittenCount, ClientAddress, _client.Port, _helo, Protocol(transaction), LocalAddress, _local.Port,
-            content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId, _proxy);
+            content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId, _proxy,
+            _tls?.Version, _tls?.Cipher, _tls?.ServerName);
         try
         {
             await _spooler.CommitAsync(received, content.Bytes.WrittenMemory, ct).ConfigureAwait(false);

@@ -26,8 +26,10 @@ public sealed partial class SmtpSession
             return;
         }
 
-        await ReplyAsync(ct, "250", hello, $"SIZE {_options.MessageSizeLimit}", "8BITMIME", "PIPELINING", "CHUNKING",
-            "SMTPUTF8", "DSN", "HELP").ConfigureAwait(false);
+        string[] keywords = [hello, $"SIZE {_options.MessageSizeLimit}", "8BITMIME", "PIPELINING", "CHUNKING", "SMTPUTF8", "DSN"];
+        if (TlsOffered)
+            keywords = [.. keywords, "STARTTLS"];
+        await ReplyAsync(ct, "250", [.. keywords, "HELP"]).ConfigureAwait(false);
     }
 
     private async Task MailAsync(SmtpCommand command, CancellationToken ct)

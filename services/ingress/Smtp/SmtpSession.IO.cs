@@ -8,7 +8,7 @@ namespace Pipeline.Ingress.Smtp;
 // Reading commands and content, writing replies; every wait bounded.
 public sealed partial class SmtpSession
 {
-    private PipeReader Input => _transport.Input;
+    private PipeReader Input => _input;
 
     // A command line, and whether more input was already waiting behind it (pipelined).
     private async Task<(string? Line, bool Pipelined)> ReadCommandLineAsync(CancellationToken ct)
@@ -118,7 +118,7 @@ public sealed partial class SmtpSession
 
     private async Task WriteAsync(string text, CancellationToken ct)
     {
-        await _transport.Output.WriteAsync(Encoding.UTF8.GetBytes(text), ct).ConfigureAwait(false);
+        await _output.WriteAsync(Encoding.UTF8.GetBytes(text), ct).ConfigureAwait(false);
     }
 
     private async Task TryReplyAsync(string reply)

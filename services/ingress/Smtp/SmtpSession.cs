@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Events;
@@ -7,6 +8,7 @@ using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Lists;
 using Pipeline.Ingress.Protocol;
 using Pipeline.Ingress.Spool;
+using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
 
 namespace Pipeline.Ingress.Smtp;
@@ -25,7 +27,6 @@ namespace Pipeline.Ingress.Smtp;
 /// </summary>
 public sealed partial class SmtpSession
 {
-    private readonly IDuplexPipe _transport;
     private readonly IngressOptions _options;
     private readonly PolicyClient _policy;
     private readonly MessageSpooler _spooler;
@@ -35,8 +36,14 @@ public sealed partial class SmtpSession
     private readonly HostList _relayFromHosts;
     private readonly DomainList _localDomains;
     private readonly bool _proxyRequired;
+    private readonly ServerCertificates _certificates;
+    private readonly HostList _tlsAdvertiseHosts;
     private readonly Dictionary<SmtpVerb, Command> _commands;
 
+    private PipeReader _input;
+    private PipeWriter _output;
+    private SslStream? _ssl;
+    private TlsState? _tls;
     private IPEndPoint _client;
     private IPEndPoint _local;
     private bool _relayAllowed;
@@ -54,9 +61,13 @@ public sealed partial class SmtpSession
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
         IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections,
-        HostList relayFromHosts, DomainList localDomains, HostList proxyHosts, ILogger log)
+        HostList relayFromHosts, DomainList localDomains, HostList proxyHosts, ServerCertificates certificates,
+        HostList tlsAdvertiseHosts, ILogger log)
     {
-        _transport = transport;
+        _input = transport.Input;
+        _output = transport.Output;
+        _certificates = certificates;
+        _tlsAdvertiseHosts = tlsAdvertiseHosts;
         _client = client;
         _local = local;
         _options = options;
@@ -84,6 +95,7 @@ public sealed partial class SmtpSession
             [SmtpVerb.Vrfy] = new((_, ct) => ReplyAsync(SmtpReplies.Vrfy, ct), last),
             [SmtpVerb.Help] = new((_, ct) => ReplyAsync(SmtpReplies.Help, ct), last),
             [SmtpVerb.Quit] = new(QuitAsync, last),
+            [SmtpVerb.StartTls] = new(StartTlsAsync, !last), // pipelined input after it is discarded, not an error
             [SmtpVerb.Unknown] = new(UnknownAsync, !last),
         };
     }
@@ -132,6 +144,8 @@ public sealed partial class SmtpSession
                 _journal.Add(new TcpConnected(_journal.ConnectionId, Direction.Inbound, peer.ClientAddress, peer.Port, LocalAddress, _local.Port,
                     ProxyFailure: _proxyFailure ?? _closeReason));
             _journal.Add(new TcpClosed(_journal.ConnectionId, Direction.Inbound, ClientAddress, _client.Port, _closeReason, _messages));
+            if (_ssl is not null)
+                await _ssl.DisposeAsync().ConfigureAwait(false);
             await _closedConnections.EnqueueAsync(_journal.ConnectionId, _journal.TakeAll(), CancellationToken.None).ConfigureAwait(false);
         }
     }

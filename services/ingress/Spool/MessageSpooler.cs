@@ -124,7 +124,8 @@ public sealed class MessageSpooler(
         {
             var received = batch[i].Received;
             mainLog.Received(received.MessageId, received.Sender, received.Helo, received.HostAddress, received.HostPort,
-                received.Protocol, received.Proxy is { } p ? $"[{p.LocalAddress}]:{p.LocalPort}" : null, received.Size,
+                received.Protocol, received.Proxy is { } p ? $"[{p.LocalAddress}]:{p.LocalPort}" : null,
+                received.TlsVersion is null ? null : $"{received.TlsVersion}:{received.TlsCipher}", received.Size,
                 received.Recipients.Select(r => r.Address));
             batch[i].Done.TrySetResult();
         }

@@ -44,7 +44,7 @@ public class PipelineFixture : IAsyncLifetime
         return Sink.Messages.Where(m => m.Contains(subject, StringComparison.Ordinal)).ToList();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         History.Dispose();
         await Pipeline.DisposeAsync();

@@ -35,6 +35,6 @@ public static partial class Swaks
         return new Result(process.ExitCode, await output + await error);
     }
 
-    [GeneratedRegex(@"<-  250 OK id=(\S+)")]
+    [GeneratedRegex(@"<[-~]  250 OK id=(\S+)")]
     private static partial Regex IdReply();
 }

@@ -1,0 +1,75 @@
+using System.Net.Security;
+using System.IO.Pipelines;
+using System.Security.Authentication;
+using Microsoft.Extensions.Logging;
+using Pipeline.Ingress.Protocol;
+using Pipeline.Ingress.Tls;
+
+namespace Pipeline.Ingress.Smtp;
+
+// STARTTLS (RFC 3207).
+public sealed partial class SmtpSession
+{
+    private sealed record TlsState(string Version, string Cipher, string? ServerName);
+
+    private bool TlsOffered => _tls is null && _certificates.IsConfigured && _tlsAdvertiseHosts.Contains(_client.Address);
+
+    private async Task StartTlsAsync(SmtpCommand command, CancellationToken ct)
+    {
+        if (!TlsOffered || !_extended)
+        {
+            await ProtocolErrorAsync(_tls is null ? "503 STARTTLS command used when not advertised" : "554 Already in TLS", ct).ConfigureAwait(false);
+            return;
+        }
+
+        if (command.Argument.Length > 0)
+        {
+            await ProtocolErrorAsync("501 syntax error (no parameters allowed)", ct).ConfigureAwait(false);
+            return;
+        }
+
+        // Whatever the client sent after STARTTLS in the clear is thrown away, never read as a
+        // command under TLS (the CVE-2011-0411 command injection).
+        if (Input.TryRead(out var early))
+            Input.AdvanceTo(early.Buffer.End);
+        await ReplyAsync("220 TLS go ahead", ct).ConfigureAwait(false);
+
+        var ssl = new SslStream(new DuplexPipeStream(_input, _output), leaveInnerStreamOpen: true);
+        string? serverName = null;
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(_options.SmtpReceiveTimeout);
+            await ssl.AuthenticateAsServerAsync((_, hello, _, _) =>
+            {
+                serverName = hello.ServerName;
+                return ValueTask.FromResult(_certificates.OptionsFor(hello.ServerName));
+            }, null, timeout.Token).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
+        {
+            _log.LogWarning("TLS negotiation with [{Client}] failed on {ConnectionId}: {Error}", ClientAddress, _journal.ConnectionId, e.Message);
+            await ssl.DisposeAsync().ConfigureAwait(false);
+            _closing = true;
+            _closeReason = "TLS negotiation failed";
+            return;
+        }
+
+        _ssl = ssl;
+        _input = PipeReader.Create(ssl);
+        _output = PipeWriter.Create(ssl);
+        _tls = new TlsState(Version(ssl.SslProtocol), ssl.NegotiatedCipherSuite.ToString(), string.IsNullOrEmpty(serverName) ? null : serverName);
+
+        // RFC 3207 §4.2: the session starts over; nothing learned in the clear is kept.
+        _helo = null;
+        _extended = false;
+        _transaction = null;
+    }
+
+    private static string Version(SslProtocols protocol) => protocol switch
+    {
+        SslProtocols.Tls13 => "TLSv1.3",
+        SslProtocols.Tls12 => "TLSv1.2",
+        _ => protocol.ToString(),
+    };
+}

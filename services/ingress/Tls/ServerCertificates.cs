@@ -1,0 +1,124 @@
+using System.Net.Security;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using Microsoft.Extensions.Logging;
+using Org.BouncyCastle.X509;
+using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
+
+namespace Pipeline.Ingress.Tls;
+
+/// <summary>
+/// The server certificates of STARTTLS (Exim's <c>tls_certificate</c>, <c>tls_privatekey</c>,
+/// <c>tls_ocsp_file</c>, as lists matched by position): each a PEM chain and key, chosen by
+/// the name the client sends (SNI, RFC 6066 §3) and otherwise the first. An OCSP response
+/// file is re-read when it changes (replace it atomically, with a rename) and stapled only
+/// while it is valid for its certificate (<see cref="OcspStaple"/>); otherwise the handshake
+/// goes on without a staple and a warning is logged.
+/// </summary>
+public sealed class ServerCertificates
+{
+    private readonly List<Entry> _entries = [];
+    private readonly ILogger<ServerCertificates> _log;
+
+    /// <summary>Loads the certificates that <paramref name="options"/> names.</summary>
+    /// <exception cref="InvalidOperationException">A file is missing or unreadable, or the lists do not pair up.</exception>
+    public ServerCertificates(IngressOptions options, ILogger<ServerCertificates> log)
+    {
+        _log = log;
+        if (options.TlsCertificate.Count != options.TlsPrivateKey.Count)
+            throw new InvalidOperationException("Ingress:TlsCertificate and Ingress:TlsPrivateKey must name as many files each");
+        if (options.TlsOcspFile.Count > options.TlsCertificate.Count)
+            throw new InvalidOperationException("Ingress:TlsOcspFile names more files than Ingress:TlsCertificate");
+        for (var i = 0; i < options.TlsCertificate.Count; i++)
+        {
+            try
+            {
+                var chain = new X509Certificate2Collection();
+                chain.ImportFromPemFile(options.TlsCertificate[i]);
+                var leaf = X509Certificate2.CreateFromPemFile(options.TlsCertificate[i], options.TlsPrivateKey[i]);
+                var intermediates = new X509Certificate2Collection(chain.Skip(1).ToArray());
+                var ocsp = i < options.TlsOcspFile.Count && options.TlsOcspFile[i].Length > 0 ? options.TlsOcspFile[i] : null;
+                _entries.Add(new Entry(leaf, intermediates, ocsp));
+            }
+            catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
+            {
+                throw new InvalidOperationException($"Ingress:TlsCertificate {options.TlsCertificate[i]}: {e.Message}", e);
+            }
+        }
+
+        if (_entries.Any(e => e.OcspFile is not null) && !StapleShim.IsSupported)
+            _log.LogWarning("This runtime offers no way to staple OCSP responses: Ingress:TlsOcspFile is ignored");
+    }
+
+    /// <summary>True when at least one certificate is configured: STARTTLS can be offered.</summary>
+    public bool IsConfigured => _entries.Count > 0;
+
+    /// <summary>The options of one handshake, for the name the client asked for.</summary>
+    public SslServerAuthenticationOptions OptionsFor(string? serverName)
+    {
+        var entry = _entries.FirstOrDefault(e => serverName is { Length: > 0 } && e.Matches(serverName)) ?? _entries[0];
+        return new SslServerAuthenticationOptions
+        {
+            ServerCertificateContext = entry.Context(_log),
+            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+            ClientCertificateRequired = false,
+        };
+    }
+
+    private sealed class Entry(X509Certificate2 leaf, X509Certificate2Collection intermediates, string? ocspFile)
+    {
+        private readonly Lock _lock = new();
+        private readonly BcCertificate _bcLeaf = new X509CertificateParser().ReadCertificate(leaf.RawData);
+        private readonly BcCertificate? _bcIssuer = intermediates.Count > 0 ? new X509CertificateParser().ReadCertificate(intermediates[0].RawData) : null;
+        private SslStreamCertificateContext? _context;
+        private DateTime _ocspWritten;
+        private DateTimeOffset _stapleExpires = DateTimeOffset.MaxValue;
+
+        public string? OcspFile { get; } = ocspFile;
+
+        public bool Matches(string name)
+        {
+            foreach (var dns in leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().SelectMany(e => e.EnumerateDnsNames()))
+            {
+                if (string.Equals(dns, name, StringComparison.OrdinalIgnoreCase))
+                    return true;
+                if (dns.StartsWith("*.", StringComparison.Ordinal) && name.IndexOf('.') is > 0 and var dot
+                    && string.Equals(dns[2..], name[(dot + 1)..], StringComparison.OrdinalIgnoreCase))
+                    return true;
+            }
+
+            return string.Equals(leaf.GetNameInfo(X509NameType.DnsName, false), name, StringComparison.OrdinalIgnoreCase);
+        }
+
+        // The context, rebuilt when the OCSP file changed or its staple expired.
+        public SslStreamCertificateContext Context(ILogger log)
+        {
+            lock (_lock)
+            {
+                var now = DateTimeOffset.UtcNow;
+                var written = OcspFile is null ? default : File.GetLastWriteTimeUtc(OcspFile);
+                if (_context is not null && written == _ocspWritten && now < _stapleExpires)
+                    return _context;
+
+                _ocspWritten = written;
+                _stapleExpires = DateTimeOffset.MaxValue;
+                _context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
+                if (OcspFile is null || !StapleShim.IsSupported)
+                    return _context;
+                OcspStaple? staple = null;
+                var problem = "the file is missing";
+                if (File.Exists(OcspFile))
+                    staple = OcspStaple.Check(File.ReadAllBytes(OcspFile), _bcLeaf, _bcIssuer, now, out problem);
+                if (staple is null)
+                {
+                    log.LogWarning("Not stapling {OcspFile} for {Subject}: {Problem}", OcspFile, leaf.Subject, problem);
+                    return _context;
+                }
+
+                StapleShim.Apply(_context, staple);
+                _stapleExpires = staple.NextUpdate;
+                return _context;
+            }
+        }
+    }
+}
