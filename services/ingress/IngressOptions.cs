@@ -93,6 +93,13 @@ public sealed class IngressOptions
     /// <summary>Clients offered STARTTLS (Exim's <c>tls_advertise_hosts</c>). A host list. Defaults to <c>*</c> when a certificate is configured.</summary>
     public List<string>? TlsAdvertiseHosts { get; set; }
 
+    /// <summary>
+    /// The users that may authenticate with AUTH PLAIN or LOGIN (RFC 4954), offered only under
+    /// TLS: name → password, as <c>{PBKDF2-SHA256}iterations$salt-hex$hash-hex</c> (or
+    /// <c>{PLAIN}password</c> for tests). An authenticated client may relay. Defaults to none: no AUTH.
+    /// </summary>
+    public Dictionary<string, string> AuthUsers { get; set; } = [];
+
     /// <summary><see cref="HostsProxy"/> and its alias together.</summary>
     public IReadOnlyList<string> ProxyHosts => [.. HostsProxy, .. ProxyRequiredHosts];
 

@@ -7,6 +7,7 @@ using Pipeline.Infrastructure.Configuration;
 using Pipeline.Infrastructure.Hosting;
 using Pipeline.Infrastructure.Logging;
 using Pipeline.Ingress.Smtp;
+using Pipeline.Ingress.Auth;
 using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
@@ -34,6 +35,7 @@ public sealed class IngressRole : PipelineRole
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageSpooler>());
         builder.Services.AddSingleton<ConnectionLimiter>();
         builder.Services.AddSingleton<ServerCertificates>();
+        builder.Services.AddSingleton<Credentials>();
         builder.Services.AddSingleton<ConnectionEventWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionEventWriter>());
     }

@@ -42,6 +42,9 @@ public sealed record MailParameters(long? Size, string BodyType, bool SmtpUtf8, 
                 case "PRDR" when value is null && prdrOffered:
                     prdr = true;
                     break;
+                case "AUTH" when value is { Length: > 0 } && Xtext.Decode(value) is not null:
+                    // RFC 4954 §5: the identity a trusted relay vouches for; ingress trusts no one's word.
+                    break;
                 case "SIZE" or "BODY" or "SMTPUTF8" or "RET" or "ENVID":
                     error = $"501 invalid {name} parameter";
                     return null;

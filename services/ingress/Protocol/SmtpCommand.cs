@@ -17,6 +17,7 @@ public enum SmtpVerb
     Vrfy,
     Help,
     StartTls,
+    Auth,
 }
 
 /// <summary>One parsed command line: the verb and the text after it.</summary>
@@ -45,6 +46,7 @@ public sealed record SmtpCommand(SmtpVerb Verb, string Argument, string Text)
             "VRFY" => SmtpVerb.Vrfy,
             "HELP" => SmtpVerb.Help,
             "STARTTLS" => SmtpVerb.StartTls,
+            "AUTH" => SmtpVerb.Auth,
             _ => SmtpVerb.Unknown,
         };
         return new SmtpCommand(verb, argument, word);

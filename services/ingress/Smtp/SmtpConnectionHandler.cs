@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Connections;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Pipeline.Infrastructure.Lists;
+using Pipeline.Ingress.Auth;
 using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
@@ -13,7 +14,7 @@ namespace Pipeline.Ingress.Smtp;
 /// <summary>Kestrel's entry point for each SMTP connection: checks the limits, then runs one <see cref="SmtpSession"/>.</summary>
 public sealed class SmtpConnectionHandler(
     IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections, ConnectionLimiter limiter,
-    ServerCertificates certificates,
+    ServerCertificates certificates, Credentials credentials,
     IHostApplicationLifetime lifetime, ILogger<SmtpSession> log) : ConnectionHandler
 {
     private readonly HostList _relayFromHosts = new(options.RelayFromHostsOrDefault);
@@ -39,7 +40,7 @@ public sealed class SmtpConnectionHandler(
         using var scope = log.BeginScope("{ConnectionId} [{ClientAddress}]:{ClientPort}", connectionId, client.Address, client.Port);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
         var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, closedConnections,
-            _relayFromHosts, _localDomains, _proxyHosts, certificates, _tlsAdvertiseHosts, log);
+            _relayFromHosts, _localDomains, _proxyHosts, certificates, _tlsAdvertiseHosts, credentials, log);
         await session.RunAsync(stop.Token).ConfigureAwait(false);
     }
 }

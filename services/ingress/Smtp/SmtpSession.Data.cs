@@ -100,7 +100,7 @@ public sealed partial class SmtpSession
             (false, _) => "smtp",
             (true, true) => "utf8smtp",
             _ => "esmtp",
-        } + (_tls is null ? "" : "s");
+        } + (_tls is null ? "" : "s") + (_authenticatedId is null ? "" : "a");
 
     // The end of the content: the checks, policy's verdict, the commit, then 250 with the id.
     // Whatever happens, the transaction is over (RFC 5321 §4.1.1.4).
@@ -134,7 +134,7 @@ public sealed partial class SmtpSession
         var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, transaction.Recipients,
             content.Bytes.WrittenCount, ClientAddress, _client.Port, _helo, Protocol(transaction), LocalAddress, _local.Port,
             content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId, _proxy,
-            _tls?.Version, _tls?.Cipher, _tls?.ServerName);
+            _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId);
         try
         {
             await _spooler.CommitAsync(received, content.Bytes.WrittenMemory, ct).ConfigureAwait(false);

@@ -29,6 +29,8 @@ public sealed partial class SmtpSession
         string[] keywords = [hello, $"SIZE {_options.MessageSizeLimit}", "8BITMIME", "PIPELINING", "CHUNKING", "SMTPUTF8", "DSN"];
         if (TlsOffered)
             keywords = [.. keywords, "STARTTLS"];
+        if (AuthOffered)
+            keywords = [.. keywords, "AUTH PLAIN LOGIN"];
         await ReplyAsync(ct, "250", [.. keywords, "HELP"]).ConfigureAwait(false);
     }
 
@@ -113,7 +115,7 @@ public sealed partial class SmtpSession
         }
 
         var recipient = Recipient.Parse(path.Address) with { Notify = parameters.Notify, OriginalRecipient = parameters.OriginalRecipient };
-        if (!_relayAllowed && !_localDomains.Contains(recipient.Domain))
+        if (!_relayAllowed && _authenticatedId is null && !_localDomains.Contains(recipient.Domain))
         {
             _log.LogInformation("Relay refused on {ConnectionId} from [{Client}] to <{Recipient}>", _journal.ConnectionId, ClientAddress, path.Address);
             await ReplyAsync(SmtpReplies.RelayNotPermitted, ct).ConfigureAwait(false);

@@ -64,6 +64,7 @@ public sealed partial class SmtpSession
         _helo = null;
         _extended = false;
         _transaction = null;
+        _authenticatedId = null;
     }
 
     private static string Version(SslProtocols protocol) => protocol switch

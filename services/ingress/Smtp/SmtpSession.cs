@@ -7,6 +7,7 @@ using Pipeline.Contracts.Events;
 using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Lists;
 using Pipeline.Ingress.Protocol;
+using Pipeline.Ingress.Auth;
 using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
@@ -38,6 +39,7 @@ public sealed partial class SmtpSession
     private readonly bool _proxyRequired;
     private readonly ServerCertificates _certificates;
     private readonly HostList _tlsAdvertiseHosts;
+    private readonly Credentials _credentials;
     private readonly Dictionary<SmtpVerb, Command> _commands;
 
     private PipeReader _input;
@@ -62,12 +64,13 @@ public sealed partial class SmtpSession
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
         IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections,
         HostList relayFromHosts, DomainList localDomains, HostList proxyHosts, ServerCertificates certificates,
-        HostList tlsAdvertiseHosts, ILogger log)
+        HostList tlsAdvertiseHosts, Credentials credentials, ILogger log)
     {
         _input = transport.Input;
         _output = transport.Output;
         _certificates = certificates;
         _tlsAdvertiseHosts = tlsAdvertiseHosts;
+        _credentials = credentials;
         _client = client;
         _local = local;
         _options = options;
@@ -96,6 +99,7 @@ public sealed partial class SmtpSession
             [SmtpVerb.Help] = new((_, ct) => ReplyAsync(SmtpReplies.Help, ct), last),
             [SmtpVerb.Quit] = new(QuitAsync, last),
             [SmtpVerb.StartTls] = new(StartTlsAsync, !last), // pipelined input after it is discarded, not an error
+            [SmtpVerb.Auth] = new(AuthAsync, last),
             [SmtpVerb.Unknown] = new(UnknownAsync, !last),
         };
     }
