@@ -14,4 +14,7 @@ public enum PolicyStage
 
     /// <summary><c>acl_smtp_data</c>: the end of DATA, before the message is committed.</summary>
     Data,
+
+    /// <summary><c>acl_smtp_data_prdr</c>: the end of DATA with PRDR, once per recipient, after <see cref="Data"/>.</summary>
+    Prdr,
 }

@@ -100,6 +100,12 @@ public sealed class IngressOptions
     /// </summary>
     public Dictionary<string, string> AuthUsers { get; set; } = [];
 
+    /// <summary>
+    /// Offer PRDR (draft-hall-prdr-00, Exim's <c>prdr_enable</c>): a client that asks for it
+    /// gets a verdict per recipient at the end of the data. Defaults to false, as Exim's.
+    /// </summary>
+    public bool PrdrEnable { get; set; }
+
     /// <summary><see cref="HostsProxy"/> and its alias together.</summary>
     public IReadOnlyList<string> ProxyHosts => [.. HostsProxy, .. ProxyRequiredHosts];
 

@@ -2,6 +2,7 @@ using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Contracts.Policy;
+using Pipeline.Infrastructure.Configuration;
 using Pipeline.Infrastructure.Hosting;
 using Pipeline.Policy.Verdicts;
 
@@ -16,7 +17,8 @@ public sealed class PolicyRole : PipelineRole
     /// <inheritdoc />
     public override void ConfigureServices(IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<IVerdictSource, AcceptAll>();
+        builder.Services.AddSingleton(builder.Configuration.GetSettings<PolicyOptions>(PolicyOptions.Section));
+        builder.Services.AddSingleton<IVerdictSource, StaticVerdicts>();
 
         // An ingress in this same process calls policy directly: no broker, no serialization.
         builder.Services.AddSingleton<IPolicyService, LocalPolicyService>();

@@ -38,9 +38,11 @@ public sealed class SmtpConnectionHandler(
 
         var connectionId = $"conn-{Guid.CreateVersion7():N}";
         using var scope = log.BeginScope("{ConnectionId} [{ClientAddress}]:{ClientPort}", connectionId, client.Address, client.Port);
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(connection.ConnectionClosed, lifetime.ApplicationStopping);
+        // Only shutdown cancels a session: Kestrel's ConnectionClosed also fires when a client
+        // half-closes after pipelining its last commands (Exim does), and those still get replies.
+        var stop = lifetime.ApplicationStopping;
         var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, closedConnections,
             _relayFromHosts, _localDomains, _proxyHosts, certificates, _tlsAdvertiseHosts, credentials, log);
-        await session.RunAsync(stop.Token).ConfigureAwait(false);
+        await session.RunAsync(stop).ConfigureAwait(false);
     }
 }

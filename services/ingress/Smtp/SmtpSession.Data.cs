@@ -130,8 +130,32 @@ public sealed partial class SmtpSession
             return;
         }
 
+        // PRDR (draft-hall-prdr-00 §4): with several recipients, a verdict for each.
+        var recipients = transaction.Recipients;
+        List<string>? perRecipient = null;
+        if (transaction.Parameters.Prdr && recipients.Count > 1)
+        {
+            perRecipient = [];
+            var accepted = new List<Recipient>();
+            foreach (var recipient in recipients)
+            {
+                var (prdr, prdrReply) = await CheckAsync(PolicyStage.Prdr, transaction.Sender, recipient.Address, addresses, content.Bytes.WrittenCount, ct).ConfigureAwait(false);
+                perRecipient.Add(prdrReply ?? "250 OK");
+                if (prdr == PolicyAction.Accept)
+                    accepted.Add(recipient);
+            }
+
+            if (accepted.Count == 0)
+            {
+                await ReplyPrdrAsync(perRecipient, "550 No recipients accepted", ct).ConfigureAwait(false);
+                return;
+            }
+
+            recipients = accepted;
+        }
+
         var parameters = transaction.Parameters;
-        var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, transaction.Recipients,
+        var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, recipients,
             content.Bytes.WrittenCount, ClientAddress, _client.Port, _helo, Protocol(transaction), LocalAddress, _local.Port,
             content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId, _proxy,
             _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId);
@@ -142,11 +166,28 @@ public sealed partial class SmtpSession
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             _log.LogError(e, "Could not commit message {MessageId}", content.MessageId);
-            await ReplyAsync(SmtpReplies.LocalError, ct).ConfigureAwait(false);
+            if (perRecipient is null)
+                await ReplyAsync(SmtpReplies.LocalError, ct).ConfigureAwait(false);
+            else
+                await ReplyPrdrAsync(perRecipient.Select(r => r.StartsWith('2') ? SmtpReplies.LocalError : r).ToList(), SmtpReplies.LocalError, ct).ConfigureAwait(false);
             return;
         }
 
         _messages++;
-        await ReplyAsync($"250 OK id={content.MessageId}", ct).ConfigureAwait(false);
+        var final = $"250 OK id={content.MessageId}";
+        if (perRecipient is null)
+            await ReplyAsync(final, ct).ConfigureAwait(false);
+        else
+            await ReplyPrdrAsync(perRecipient, final, ct).ConfigureAwait(false);
+    }
+
+    // 353, then one reply per recipient in RCPT order, then the final reply (draft-hall-prdr-00 §4).
+    private Task ReplyPrdrAsync(IReadOnlyList<string> perRecipient, string final, CancellationToken ct)
+    {
+        var text = new StringBuilder("353 PRDR content analysis beginning\r\n");
+        foreach (var reply in perRecipient)
+            text.Append(reply).Append("\r\n");
+        text.Append(final).Append("\r\n");
+        return WriteAsync(text.ToString(), ct);
     }
 }

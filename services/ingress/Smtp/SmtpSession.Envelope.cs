@@ -31,6 +31,8 @@ public sealed partial class SmtpSession
             keywords = [.. keywords, "STARTTLS"];
         if (AuthOffered)
             keywords = [.. keywords, "AUTH PLAIN LOGIN"];
+        if (_options.PrdrEnable)
+            keywords = [.. keywords, "PRDR"];
         await ReplyAsync(ct, "250", [.. keywords, "HELP"]).ConfigureAwait(false);
     }
 
@@ -61,7 +63,7 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var parameters = MailParameters.Parse(path.Parameters, prdrOffered: false, out error);
+        var parameters = MailParameters.Parse(path.Parameters, prdrOffered: _options.PrdrEnable, out error);
         if (parameters is null)
         {
             await ProtocolErrorAsync(error, ct).ConfigureAwait(false);

@@ -1,0 +1,40 @@
+using Pipeline.Contracts.Policy;
+
+namespace Pipeline.Policy;
+
+/// <summary>The <c>Policy</c> section.</summary>
+public sealed class PolicyOptions
+{
+    /// <summary>The configuration section's name.</summary>
+    public const string Section = "Policy";
+
+    /// <summary>
+    /// Fixed verdicts, tried in order before the default accept: each names a stage, the
+    /// recipients it applies to and what to answer. The simplest form of policy; the rule
+    /// engine takes over from it.
+    /// </summary>
+    public List<StaticVerdict> Verdicts { get; set; } = [];
+}
+
+/// <summary>One entry of <c>Policy:Verdicts</c>.</summary>
+public sealed class StaticVerdict
+{
+    /// <summary>The stage: <c>Rcpt</c>, <c>Prdr</c> (per recipient at the end of data with PRDR) ...</summary>
+    public PolicyStage Stage { get; set; }
+
+    /// <summary>Recipient addresses it applies to: <c>user@domain</c>, or <c>*@domain</c>. Empty means every recipient.</summary>
+    public List<string> Recipients { get; set; } = [];
+
+    /// <summary><c>Accept</c>, <c>Deny</c> or <c>Defer</c>.</summary>
+    public PolicyAction Action { get; set; }
+
+    /// <summary>The text of the reply, or none for the default.</summary>
+    public string? Message { get; set; }
+
+    /// <summary>True when this entry decides <paramref name="check"/>.</summary>
+    public bool Applies(CheckPolicy check) =>
+        check.Stage == Stage
+        && (Recipients.Count == 0 || (check.Recipient is { } r && Recipients.Any(p =>
+            string.Equals(p, r, StringComparison.OrdinalIgnoreCase)
+            || (p.StartsWith("*@", StringComparison.Ordinal) && r.EndsWith(p[1..], StringComparison.OrdinalIgnoreCase)))));
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+
+namespace Pipeline.EndToEnd.Tests.Fixtures;
+
+/// <summary>
+/// Debian's Exim 4.96 (exim4-daemon-heavy) as an SMTP client: a private configuration whose
+/// one router sends every address to ingress, so that a message submitted on its command line
+/// is delivered at once (<c>-odi</c>), with PRDR (<c>hosts_try_prdr = *</c>), PIPELINING and
+/// CHUNKING as Exim uses them. Its main log tells each recipient's result.
+/// </summary>
+public sealed class EximClient : IDisposable
+{
+    private readonly string _folder;
+
+    public EximClient(int port)
+    {
+        _folder = Directory.CreateTempSubdirectory("pipeline-exim-").FullName;
+        File.SetUnixFileMode(_folder, (UnixFileMode)0x1FF);
+        Directory.CreateDirectory(Path.Combine(_folder, "spool"));
+        Directory.CreateDirectory(Path.Combine(_folder, "log"));
+        File.SetUnixFileMode(Path.Combine(_folder, "spool"), (UnixFileMode)0x1FF);
+        File.SetUnixFileMode(Path.Combine(_folder, "log"), (UnixFileMode)0x1FF);
+        File.WriteAllText(Configuration, $"""
+            primary_hostname = exim.test
+            exim_user = Debian-exim
+            exim_group = Debian-exim
+            trusted_users = root
+            never_users =
+            spool_directory = {_folder}/spool
+            log_file_path = {_folder}/log/%slog
+            host_lookup =
+            rfc1413_hosts =
+            keep_environment =
+            tls_advertise_hosts =
+            acl_smtp_rcpt = accept
+
+            begin routers
+
+            to_pipeline:
+              driver = manualroute
+              route_list = * 127.0.0.1
+              transport = pipeline_smtp
+              self = send
+
+            begin transports
+
+            pipeline_smtp:
+              driver = smtp
+              port = {port}
+              hosts_try_prdr = *
+              hosts_avoid_tls = *
+              allow_localhost
+
+            begin retry
+
+            * * F,1h,10m
+
+            """);
+    }
+
+    private string Configuration => Path.Combine(_folder, "exim.conf");
+
+    /// <summary>Exim's main log so far.</summary>
+    public string MainLog => File.Exists(Path.Combine(_folder, "log", "mainlog")) ? File.ReadAllText(Path.Combine(_folder, "log", "mainlog")) : "";
+
+    /// <summary>Submits a message and delivers it in the foreground.</summary>
+    public async Task<string> SendAsync(string sender, string content, params string[] recipients)
+    {
+        var info = new ProcessStartInfo("exim4", ["-C", Configuration, "-odi", "-f", sender, "--", .. recipients])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        await process.StandardInput.WriteAsync(content);
+        process.StandardInput.Close();
+        await process.WaitForExitAsync();
+        return await output + await error;
+    }
+
+    public void Dispose() => Directory.Delete(_folder, recursive: true);
+}
