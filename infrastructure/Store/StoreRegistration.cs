@@ -44,6 +44,8 @@ public static class StoreRegistration
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
         services.AddSingleton<RawMessageStore>();
+        services.AddSingleton<StreamEventWriter>();
+        services.AddHostedService(sp => sp.GetRequiredService<StreamEventWriter>());
         return services;
     }
 }

@@ -35,6 +35,12 @@ public sealed class DeliveryOptions
     /// <summary>How long to wait for the reply after the data (Exim's <c>final_timeout</c>). Defaults to 10 minutes, Exim's default.</summary>
     public TimeSpan FinalTimeout { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>The most transactions one connection carries before it closes (Exim's <c>connection_max_messages</c>). Defaults to 500, Exim's default.</summary>
+    public int ConnectionMaxMessages { get; set; } = 500;
+
+    /// <summary>How long an open connection waits for another message for its server before it closes. Defaults to 2 seconds.</summary>
+    public TimeSpan ConnectionIdleTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
     /// <summary>How often the queue is polled for due messages besides the bus's wake-ups. Defaults to 1 second.</summary>
     public TimeSpan QueuePollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -56,6 +62,8 @@ public sealed class DeliveryOptions
             "Delivery timeouts must be positive");
         Require(QueuePollInterval > TimeSpan.Zero, "Delivery:QueuePollInterval must be positive");
         Require(MaxParallel > 0, "Delivery:MaxParallel must be positive");
+        Require(ConnectionMaxMessages > 0, "Delivery:ConnectionMaxMessages must be positive");
+        Require(ConnectionIdleTimeout >= TimeSpan.Zero, "Delivery:ConnectionIdleTimeout must not be negative");
         Require(ClaimLease > ConnectTimeout + CommandTimeout, "Delivery:ClaimLease must exceed ConnectTimeout + CommandTimeout");
         for (var i = 0; i < Routes.Count; i++)
         {

@@ -37,6 +37,8 @@ public sealed class DeliveryRole : PipelineRole
         services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<Router>();
         services.AddSingleton<SmtpTransport>();
+        services.AddSingleton<ConnectionPool>();
+        services.AddHostedService(sp => sp.GetRequiredService<ConnectionPool>());
         services.AddSingleton<MessageDeliverer>();
         services.AddSingleton<QueueClaims>();
         services.AddSingleton<QueueRunner>();

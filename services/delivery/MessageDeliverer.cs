@@ -20,7 +20,7 @@ namespace Pipeline.Delivery;
 /// that two workers can never both record an attempt.
 /// </summary>
 public sealed class MessageDeliverer(
-    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, DeliveryOptions options,
+    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, DeliveryOptions options,
     MainLog mainLog, TimeProvider clock)
 {
     private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
@@ -105,6 +105,22 @@ public sealed class MessageDeliverer(
             foreach (var address in addresses.Records)
             {
                 var server = new IPEndPoint(address, host.Port);
+
+                // A connection left open by an earlier message goes first; if the server
+                // dropped it meanwhile, a fresh one is tried before the host is deferred.
+                if (pool.TryTake(server) is { } open)
+                {
+                    var reused = await transport.SendAsync(open, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false);
+                    if (reused.HostError is null)
+                    {
+                        Record(attempt, reused, open, host, server, route);
+                        await pool.ReturnAsync(open, cancellationToken).ConfigureAwait(false);
+                        return;
+                    }
+
+                    await pool.CloseAsync(open, reused.HostError, cancellationToken).ConfigureAwait(false);
+                }
+
                 SmtpClientConnection connection;
                 try
                 {
@@ -117,36 +133,42 @@ public sealed class MessageDeliverer(
                     continue;
                 }
 
-                await using (connection)
+                connection.HostName = host.Name;
+                var local = connection.LocalEndPoint;
+                attempt.Connection(connection.Id, new TcpConnected(connection.Id, Direction.Outbound,
+                    Address(server.Address), server.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId));
+                var (greeting, openError) = await transport.OpenAsync(connection, cancellationToken).ConfigureAwait(false);
+                if (greeting is not null)
+                    attempt.Connection(connection.Id, new SmtpConnected(connection.Id, Direction.Outbound,
+                        greeting.ToString(), Address(server.Address), server.Port, host.Name));
+                var result = openError is null
+                    ? await transport.SendAsync(connection, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false)
+                    : new TransportResult(openError, [], greeting);
+                if (result.HostError is not null)
                 {
-                    var connectionId = $"out-{Guid.CreateVersion7():N}";
-                    var local = connection.LocalEndPoint;
-                    attempt.Connection(connectionId, new TcpConnected(connectionId, Direction.Outbound,
-                        Address(server.Address), server.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId));
-                    var result = await transport.SendAsync(connection, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false);
-                    if (result.Greeting is not null)
-                        attempt.Connection(connectionId, new SmtpConnected(connectionId, Direction.Outbound,
-                            result.Greeting.ToString(), Address(server.Address), server.Port, host.Name));
-                    attempt.Connection(connectionId, new TcpClosed(connectionId, Direction.Outbound,
-                        Address(server.Address), server.Port, result.HostError ?? "quit", result.HostError is null ? 1 : 0));
-
-                    if (result.HostError is not null)
-                    {
-                        lastError = result.HostError;
-                        attempt.HostDeferred(recipients, lastError, 0, host, server, route.RouterName);
-                        continue;
-                    }
-
-                    var delivery = new HostDelivery(host, server, local, route.RouterName, connectionId);
-                    foreach (var outcome in result.Recipients)
-                        attempt.Record(outcome, delivery);
-                    return;
+                    lastError = result.HostError;
+                    await transport.CloseAsync(connection, cancellationToken).ConfigureAwait(false);
+                    attempt.Connection(connection.Id, new TcpClosed(connection.Id, Direction.Outbound,
+                        Address(server.Address), server.Port, lastError, Math.Max(0, connection.Transactions - 1)));
+                    attempt.HostDeferred(recipients, lastError, 0, host, server, route.RouterName);
+                    continue;
                 }
+
+                Record(attempt, result, connection, host, server, route);
+                await pool.ReturnAsync(connection, cancellationToken).ConfigureAwait(false);
+                return;
             }
         }
 
         foreach (var recipient in recipients)
             attempt.Defer(recipient, lastError);
+    }
+
+    private static void Record(Attempt attempt, TransportResult result, SmtpClientConnection connection, RouteHost host, IPEndPoint server, Route route)
+    {
+        var delivery = new HostDelivery(host, server, connection.LocalEndPoint, route.RouterName, connection.Id);
+        foreach (var outcome in result.Recipients)
+            attempt.Record(outcome, delivery);
     }
 
     private static string Address(IPAddress address) =>

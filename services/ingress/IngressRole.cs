@@ -12,6 +12,8 @@ using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
 
+using Pipeline.Infrastructure.Store;
+
 namespace Pipeline.Ingress;
 
 /// <summary>The ingress role: the SMTP server.</summary>
@@ -36,8 +38,6 @@ public sealed class IngressRole : PipelineRole
         builder.Services.AddSingleton<ConnectionLimiter>();
         builder.Services.AddSingleton<ServerCertificates>();
         builder.Services.AddSingleton<Credentials>();
-        builder.Services.AddSingleton<ConnectionEventWriter>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<ConnectionEventWriter>());
     }
 
     /// <inheritdoc />

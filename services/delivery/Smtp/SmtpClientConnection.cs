@@ -32,6 +32,21 @@ public sealed class SmtpClientConnection : IAsyncDisposable
     /// <summary>The server's end.</summary>
     public IPEndPoint RemoteEndPoint => (IPEndPoint)_socket.RemoteEndPoint!;
 
+    /// <summary>The connection's stream key in the event store.</summary>
+    public string Id { get; } = $"out-{Guid.CreateVersion7():N}";
+
+    /// <summary>The name of the host it reaches (<c>$host</c>).</summary>
+    public string HostName { get; set; } = "";
+
+    /// <summary>The server's EHLO reply, once the session is open; null after HELO.</summary>
+    public SmtpReply? Hello { get; set; }
+
+    /// <summary>How many transactions it carried.</summary>
+    public int Transactions { get; set; }
+
+    /// <summary>When it was last handed back idle.</summary>
+    public DateTimeOffset IdleSince { get; set; }
+
     /// <summary>Connects to <paramref name="server"/> within <paramref name="timeout"/>.</summary>
     /// <exception cref="SocketException">The connection failed or timed out (<see cref="SocketError.TimedOut"/>).</exception>
     public static async Task<SmtpClientConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout, CancellationToken cancellationToken)

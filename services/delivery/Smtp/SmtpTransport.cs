@@ -4,45 +4,59 @@ using Pipeline.Delivery.Protocol;
 namespace Pipeline.Delivery.Smtp;
 
 /// <summary>
-/// Exim's <c>remote_smtp</c> transport: one mail transaction on an open connection (RFC 5321
-/// §3.3): EHLO (HELO when refused), MAIL with SIZE when offered, RCPT per recipient, DATA,
-/// QUIT. Replies decide per recipient; a refusal of the host as a whole is reported as a host
-/// error so that the next host can be tried.
+/// Exim's <c>remote_smtp</c> transport (RFC 5321 §3.3). <see cref="OpenAsync"/> takes the
+/// greeting and says EHLO (HELO when refused); <see cref="SendAsync"/> runs one transaction:
+/// MAIL with SIZE when offered, RCPT per recipient, DATA; a connection can carry several,
+/// one after the other; <see cref="CloseAsync"/> says QUIT. Replies decide per recipient; a
+/// refusal of the host as a whole is reported as a host error so that the next host can be
+/// tried. Nothing here throws for what the server says or does.
 /// </summary>
 public sealed class SmtpTransport(DeliveryOptions options)
 {
     /// <summary>The transport's name in events and logs.</summary>
     public const string Name = "remote_smtp";
 
-    /// <summary>Runs the transaction; never throws for what the server says or does.</summary>
-    public async Task<TransportResult> SendAsync(SmtpClientConnection connection, string sender,
-        IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    /// <summary>Reads the greeting and says hello; returns the greeting and, on failure, the host error.</summary>
+    public async Task<(SmtpReply? Greeting, string? HostError)> OpenAsync(SmtpClientConnection connection, CancellationToken cancellationToken)
     {
         SmtpReply? greeting = null;
         try
         {
             greeting = await connection.ReadReplyAsync(options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             if (!greeting.IsPositive)
-                return HostError($"SMTP error from remote mail server after initial connection: {greeting}", greeting);
-
+                return (greeting, $"SMTP error from remote mail server after initial connection: {greeting}");
             var hello = await connection.CommandAsync($"EHLO {options.HeloData}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-            var extended = hello.IsPositive;
-            if (!extended)
+            if (hello.IsPositive)
             {
-                hello = await connection.CommandAsync($"HELO {options.HeloData}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-                if (!hello.IsPositive)
-                    return HostError($"SMTP error from remote mail server after HELO {options.HeloData}: {hello}", greeting);
+                connection.Hello = hello;
+                return (greeting, null);
             }
 
-            var size = extended && hello.Lines.Skip(1).Any(l => l.StartsWith("SIZE", StringComparison.OrdinalIgnoreCase))
+            hello = await connection.CommandAsync($"HELO {options.HeloData}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            return hello.IsPositive ? (greeting, null) : (greeting, $"SMTP error from remote mail server after HELO {options.HeloData}: {hello}");
+        }
+        catch (SmtpProtocolException e)
+        {
+            return (greeting, e.Message);
+        }
+    }
+
+    /// <summary>Runs one mail transaction on an open connection.</summary>
+    public async Task<TransportResult> SendAsync(SmtpClientConnection connection, string sender,
+        IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        connection.Transactions++;
+        try
+        {
+            var size = connection.Hello?.Lines.Skip(1).Any(l => l.StartsWith("SIZE", StringComparison.OrdinalIgnoreCase)) == true
                 ? $" SIZE={content.Length}"
                 : "";
             var mail = await connection.CommandAsync($"MAIL FROM:<{sender}>{size}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             if (mail.IsTransient)
-                return HostError($"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}", greeting);
+                return HostError($"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}");
             if (!mail.IsPositive)
-                return await EndAsync(connection, greeting, recipients.Select(r => new RecipientOutcome(r, RecipientStatus.Failed,
-                    $"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}")), cancellationToken).ConfigureAwait(false);
+                return new TransportResult(null, recipients.Select(r => new RecipientOutcome(r, RecipientStatus.Failed,
+                    $"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}")).ToList(), null);
 
             var outcomes = new List<RecipientOutcome>();
             var accepted = new List<Recipient>();
@@ -57,7 +71,11 @@ public sealed class SmtpTransport(DeliveryOptions options)
             }
 
             if (accepted.Count == 0)
-                return await EndAsync(connection, greeting, outcomes, cancellationToken).ConfigureAwait(false);
+            {
+                // End the transaction so that the connection can carry another.
+                await connection.CommandAsync("RSET", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+                return new TransportResult(null, outcomes, null);
+            }
 
             var data = await connection.CommandAsync("DATA", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             if (data.Code != 354)
@@ -65,36 +83,36 @@ public sealed class SmtpTransport(DeliveryOptions options)
                 outcomes.AddRange(accepted.Select(r => new RecipientOutcome(r,
                     data.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred,
                     $"SMTP error from remote mail server after DATA: {data}")));
-                return await EndAsync(connection, greeting, outcomes, cancellationToken).ConfigureAwait(false);
+                await connection.CommandAsync("RSET", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+                return new TransportResult(null, outcomes, null);
             }
 
             var final = await connection.SendDataAsync(content, options.FinalTimeout, cancellationToken).ConfigureAwait(false);
             var status = final.IsPositive ? RecipientStatus.Delivered : final.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred;
             var text = final.IsPositive ? final.ToString() : $"SMTP error from remote mail server after end of data: {final}";
             outcomes.AddRange(accepted.Select(r => new RecipientOutcome(r, status, text)));
-            return await EndAsync(connection, greeting, outcomes, cancellationToken).ConfigureAwait(false);
+            return new TransportResult(null, outcomes, null);
         }
         catch (SmtpProtocolException e)
         {
-            return HostError(e.Message, greeting);
+            return HostError(e.Message);
         }
     }
 
-    private async Task<TransportResult> EndAsync(SmtpClientConnection connection, SmtpReply greeting,
-        IEnumerable<RecipientOutcome> outcomes, CancellationToken cancellationToken)
+    /// <summary>Says QUIT and closes; a server that drops first changes nothing.</summary>
+    public async Task CloseAsync(SmtpClientConnection connection, CancellationToken cancellationToken)
     {
-        var result = new TransportResult(null, outcomes.ToList(), greeting);
         try
         {
             await connection.CommandAsync("QUIT", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
         }
-        catch (SmtpProtocolException)
+        catch (Exception e) when (e is SmtpProtocolException or OperationCanceledException or ObjectDisposedException)
         {
-            // The outcomes are settled; a server that drops at QUIT changes nothing.
+            // Nothing is left to settle on this connection.
         }
 
-        return result;
+        await connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static TransportResult HostError(string error, SmtpReply? greeting) => new(error, [], greeting);
+    private static TransportResult HostError(string error) => new(error, [], null);
 }

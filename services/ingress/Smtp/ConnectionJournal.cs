@@ -1,8 +1,10 @@
+using Pipeline.Infrastructure.Store;
+
 namespace Pipeline.Ingress.Smtp;
 
 /// <summary>
 /// The lifecycle events of one inbound connection, held in memory while it lasts and written
-/// when it closes (<see cref="Spool.ConnectionEventWriter"/>), so that a connection costs no
+/// when it closes (<see cref="Infrastructure.Store.StreamEventWriter"/>), so that a connection costs no
 /// database round trip of its own per command.
 /// </summary>
 public sealed class ConnectionJournal(string connectionId)

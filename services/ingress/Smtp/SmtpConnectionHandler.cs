@@ -9,11 +9,13 @@ using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
 
+using Pipeline.Infrastructure.Store;
+
 namespace Pipeline.Ingress.Smtp;
 
 /// <summary>Kestrel's entry point for each SMTP connection: checks the limits, then runs one <see cref="SmtpSession"/>.</summary>
 public sealed class SmtpConnectionHandler(
-    IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections, ConnectionLimiter limiter,
+    IngressOptions options, PolicyClient policy, MessageSpooler spooler, StreamEventWriter closedConnections, ConnectionLimiter limiter,
     ServerCertificates certificates, Credentials credentials,
     IHostApplicationLifetime lifetime, ILogger<SmtpSession> log) : ConnectionHandler
 {

@@ -12,6 +12,8 @@ using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
 
+using Pipeline.Infrastructure.Store;
+
 namespace Pipeline.Ingress.Smtp;
 
 /// <summary>
@@ -31,7 +33,7 @@ public sealed partial class SmtpSession
     private readonly IngressOptions _options;
     private readonly PolicyClient _policy;
     private readonly MessageSpooler _spooler;
-    private readonly ConnectionEventWriter _closedConnections;
+    private readonly StreamEventWriter _closedConnections;
     private readonly ILogger _log;
     private readonly ConnectionJournal _journal;
     private readonly HostList _relayFromHosts;
@@ -62,7 +64,7 @@ public sealed partial class SmtpSession
 
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
-        IngressOptions options, PolicyClient policy, MessageSpooler spooler, ConnectionEventWriter closedConnections,
+        IngressOptions options, PolicyClient policy, MessageSpooler spooler, StreamEventWriter closedConnections,
         HostList relayFromHosts, DomainList localDomains, HostList proxyHosts, ServerCertificates certificates,
         HostList tlsAdvertiseHosts, Credentials credentials, ILogger log)
     {

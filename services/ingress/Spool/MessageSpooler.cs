@@ -13,7 +13,7 @@ namespace Pipeline.Ingress.Spool;
 /// <summary>
 /// Makes accepted messages durable: for each, its raw bytes and its <c>msg:received</c> event
 /// (which opens the message's stream and, through delivery's inline projection, queues it).
-/// The connection's own events are written when it closes (<see cref="ConnectionEventWriter"/>),
+/// The connection's own events are written when it closes (<see cref="StreamEventWriter"/>),
 /// so that a message costs one stream append, not two. Messages that arrive while a commit is in flight are
 /// committed together in the next transaction (group commit): under load one transaction and
 /// one fsync carry many messages; alone, a message waits for no one. Only after

@@ -3,16 +3,15 @@ using Marten;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace Pipeline.Ingress.Spool;
+namespace Pipeline.Infrastructure.Store;
 
 /// <summary>
-/// Writes the events a connection has left when it closes (<c>tcp:close</c> and whatever no
-/// message commit carried), for many connections in one transaction: a closing connection
-/// costs no commit of its own. These events carry no message, so a crash that loses the last
-/// few milliseconds of them loses no mail; messages are committed by <see cref="MessageSpooler"/>
-/// before their 250.
+/// Appends events that need no transaction of their own (a connection's events when it
+/// closes: <c>tcp:connect</c>, <c>smtp:connect</c>, <c>tcp:close</c> ...) for many streams in
+/// one transaction, so that closing a connection costs no commit. Such events carry no
+/// message: a crash that loses the last few milliseconds of them loses no mail.
 /// </summary>
-public sealed class ConnectionEventWriter(IDocumentStore store, ILogger<ConnectionEventWriter> log) : BackgroundService
+public sealed class StreamEventWriter(IDocumentStore store, ILogger<StreamEventWriter> log) : BackgroundService
 {
     private const int BatchLimit = 500;
     private const int Attempts = 3;
@@ -20,7 +19,7 @@ public sealed class ConnectionEventWriter(IDocumentStore store, ILogger<Connecti
     private readonly Channel<(string ConnectionId, object[] Events)> _queue =
         Channel.CreateBounded<(string, object[])>(new BoundedChannelOptions(10_000) { FullMode = BoundedChannelFullMode.Wait });
 
-    /// <summary>Queues a connection's last events; waits only when the writer is far behind. Once the writer stopped, writes them at once.</summary>
+    /// <summary>Queues events for a stream; waits only when the writer is far behind. Once the writer stopped, writes them at once.</summary>
     public async ValueTask EnqueueAsync(string connectionId, object[] events, CancellationToken cancellationToken)
     {
         if (events.Length == 0)
@@ -78,12 +77,12 @@ public sealed class ConnectionEventWriter(IDocumentStore store, ILogger<Connecti
             }
             catch (Exception e) when (attempt < Attempts)
             {
-                log.LogWarning(e, "Could not store the events of {Count} closed connections; trying again", batch.Count);
+                log.LogWarning(e, "Could not store the events of {Count} streams; trying again", batch.Count);
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e)
             {
-                log.LogError(e, "Lost the closing events of {Count} connections", batch.Count);
+                log.LogError(e, "Lost the events of {Count} streams", batch.Count);
                 return;
             }
         }

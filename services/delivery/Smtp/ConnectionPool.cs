@@ -1,0 +1,94 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Pipeline.Contracts.Events;
+using Pipeline.Infrastructure.Store;
+
+namespace Pipeline.Delivery.Smtp;
+
+/// <summary>
+/// Open SMTP connections waiting for their next transaction, per server address and port:
+/// messages for the same server go down one connection, one after the other, instead of
+/// each opening its own (Exim does the same within a queue run). A connection carries at
+/// most <see cref="DeliveryOptions.ConnectionMaxMessages"/> transactions and waits idle at
+/// most <see cref="DeliveryOptions.ConnectionIdleTimeout"/>; then it says QUIT, and its
+/// <c>tcp:close</c> is written on its own stream.
+/// </summary>
+public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions options, StreamEventWriter events) : BackgroundService
+{
+    private readonly Dictionary<IPEndPoint, Stack<SmtpClientConnection>> _idle = [];
+
+    /// <summary>An idle connection to <paramref name="server"/>, or null.</summary>
+    public SmtpClientConnection? TryTake(IPEndPoint server)
+    {
+        lock (_idle)
+            return _idle.TryGetValue(server, out var stack) && stack.TryPop(out var connection) ? connection : null;
+    }
+
+    /// <summary>Hands a connection back after a completed transaction; it closes when it has carried enough.</summary>
+    public async Task ReturnAsync(SmtpClientConnection connection, CancellationToken cancellationToken)
+    {
+        if (connection.Transactions >= options.ConnectionMaxMessages || cancellationToken.IsCancellationRequested)
+        {
+            await CloseAsync(connection, "quit", cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        connection.IdleSince = DateTimeOffset.UtcNow;
+        lock (_idle)
+        {
+            if (!_idle.TryGetValue(connection.RemoteEndPoint, out var stack))
+                _idle[connection.RemoteEndPoint] = stack = new Stack<SmtpClientConnection>();
+            stack.Push(connection);
+        }
+    }
+
+    /// <summary>Closes a connection that is not going back to the pool, recording its <c>tcp:close</c>.</summary>
+    public async Task CloseAsync(SmtpClientConnection connection, string reason, CancellationToken cancellationToken)
+    {
+        var server = connection.RemoteEndPoint;
+        await transport.CloseAsync(connection, cancellationToken).ConfigureAwait(false);
+        var address = server.Address.IsIPv4MappedToIPv6 ? server.Address.MapToIPv4().ToString() : server.Address.ToString();
+        await events.EnqueueAsync(connection.Id,
+            [new TcpClosed(connection.Id, Direction.Outbound, address, server.Port, reason, connection.Transactions)], CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(250), stoppingToken).ConfigureAwait(false);
+                await CloseIdleAsync(DateTimeOffset.UtcNow - options.ConnectionIdleTimeout).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: close them all below.
+        }
+
+        await CloseIdleAsync(DateTimeOffset.MaxValue).ConfigureAwait(false);
+    }
+
+    private async Task CloseIdleAsync(DateTimeOffset idleBefore)
+    {
+        var expired = new List<SmtpClientConnection>();
+        lock (_idle)
+        {
+            foreach (var (server, stack) in _idle.ToList())
+            {
+                var keep = stack.Where(c => c.IdleSince > idleBefore).Reverse().ToList();
+                expired.AddRange(stack.Where(c => c.IdleSince <= idleBefore));
+                if (keep.Count == 0)
+                    _idle.Remove(server);
+                else
+                    _idle[server] = new Stack<SmtpClientConnection>(keep);
+            }
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        foreach (var connection in expired)
+            await CloseAsync(connection, "idle", timeout.Token).ConfigureAwait(false);
+    }
+}
