@@ -111,6 +111,17 @@ public sealed class SmtpClientConnection : IAsyncDisposable
         return await ReadReplyAsync(timeout, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>Sends several command lines in one write (PIPELINING); their replies are read with <see cref="ReadReplyAsync"/>.</summary>
+    public Task WriteCommandsAsync(IEnumerable<string> commands, CancellationToken cancellationToken) =>
+        WriteAsync(Encoding.UTF8.GetBytes(string.Concat(commands.Select(c => c + "\r\n"))), cancellationToken);
+
+    /// <summary>Ends a DATA phase with no content (a lone terminator) and reads the reply, which is ignored.</summary>
+    public async Task AbortDataAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await WriteAsync(".\r\n"u8.ToArray(), cancellationToken).ConfigureAwait(false);
+        await ReadReplyAsync(timeout, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>
     /// Sends the message content after a 354: every line beginning with a dot gets another
     /// (RFC 5321 §4.5.2), a final CRLF is added if missing, then <c>.CRLF</c>.

@@ -51,33 +51,57 @@ public sealed class SmtpTransport(DeliveryOptions options)
             var size = connection.Hello?.Lines.Skip(1).Any(l => l.StartsWith("SIZE", StringComparison.OrdinalIgnoreCase)) == true
                 ? $" SIZE={content.Length}"
                 : "";
-            var mail = await connection.CommandAsync($"MAIL FROM:<{sender}>{size}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-            if (mail.IsTransient)
-                return HostError($"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}");
-            if (!mail.IsPositive)
-                return new TransportResult(null, recipients.Select(r => new RecipientOutcome(r, RecipientStatus.Failed,
-                    $"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}")).ToList(), null);
+            // With PIPELINING (RFC 2920) MAIL, every RCPT and DATA go in one write; the replies
+            // are then read in order, all of them, before anything is decided.
+            var pipelining = connection.Hello?.Lines.Skip(1).Any(l => l.Equals("PIPELINING", StringComparison.OrdinalIgnoreCase)) == true;
+            var mailCommand = $"MAIL FROM:<{sender}>{size}";
+            string[] rcptCommands = [.. recipients.Select(r => $"RCPT TO:<{r.Address}>")];
+            if (pipelining)
+                await connection.WriteCommandsAsync([mailCommand, .. rcptCommands, "DATA"], cancellationToken).ConfigureAwait(false);
 
+            var mail = pipelining
+                ? await connection.ReadReplyAsync(options.CommandTimeout, cancellationToken).ConfigureAwait(false)
+                : await connection.CommandAsync(mailCommand, options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             var outcomes = new List<RecipientOutcome>();
             var accepted = new List<Recipient>();
-            foreach (var recipient in recipients)
+            for (var i = 0; i < recipients.Count; i++)
             {
-                var rcpt = await connection.CommandAsync($"RCPT TO:<{recipient.Address}>", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+                var rcpt = pipelining
+                    ? await connection.ReadReplyAsync(options.CommandTimeout, cancellationToken).ConfigureAwait(false)
+                    : mail.IsPositive ? await connection.CommandAsync(rcptCommands[i], options.CommandTimeout, cancellationToken).ConfigureAwait(false) : null;
+                if (rcpt is null || !mail.IsPositive)
+                    continue;
                 if (rcpt.IsPositive)
-                    accepted.Add(recipient);
+                    accepted.Add(recipients[i]);
                 else
-                    outcomes.Add(new RecipientOutcome(recipient, rcpt.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred,
-                        $"SMTP error from remote mail server after RCPT TO:<{recipient.Address}>: {rcpt}"));
+                    outcomes.Add(new RecipientOutcome(recipients[i], rcpt.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred,
+                        $"SMTP error from remote mail server after RCPT TO:<{recipients[i].Address}>: {rcpt}"));
+            }
+
+            var data = pipelining
+                ? await connection.ReadReplyAsync(options.CommandTimeout, cancellationToken).ConfigureAwait(false)
+                : null;
+            if (!mail.IsPositive)
+            {
+                if (data?.Code == 354)
+                    await connection.AbortDataAsync(options.FinalTimeout, cancellationToken).ConfigureAwait(false);
+                if (mail.IsTransient)
+                    return HostError($"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}");
+                return new TransportResult(null, recipients.Select(r => new RecipientOutcome(r, RecipientStatus.Failed,
+                    $"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}")).ToList(), null);
             }
 
             if (accepted.Count == 0)
             {
+                // A server that still said 354 gets an empty message it must refuse for want of recipients.
+                if (data?.Code == 354)
+                    await connection.AbortDataAsync(options.FinalTimeout, cancellationToken).ConfigureAwait(false);
                 // End the transaction so that the connection can carry another.
                 await connection.CommandAsync("RSET", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
                 return new TransportResult(null, outcomes, null);
             }
 
-            var data = await connection.CommandAsync("DATA", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            data ??= await connection.CommandAsync("DATA", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             if (data.Code != 354)
             {
                 outcomes.AddRange(accepted.Select(r => new RecipientOutcome(r,
