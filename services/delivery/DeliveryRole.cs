@@ -40,6 +40,8 @@ public sealed class DeliveryRole : PipelineRole
         services.AddSingleton<ConnectionPool>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionPool>());
         services.AddSingleton<MessageDeliverer>();
+        services.AddSingleton<OutcomeCommitter>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutcomeCommitter>());
         services.AddSingleton<QueueClaims>();
         services.AddSingleton<QueueRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());

@@ -16,11 +16,11 @@ namespace Pipeline.Delivery;
 /// One delivery attempt of one claimed message: reads its stream to learn which recipients
 /// are still pending, routes them, runs a transaction per route, and appends the outcomes
 /// (<c>msg:delivery</c>, <c>msg:host:defer</c>, <c>msg:fail:*</c>, then <c>msg:defer</c> or
-/// <c>msg:complete</c>) in one transaction that expects the stream's version unchanged, so
-/// that two workers can never both record an attempt.
+/// <c>msg:complete</c>) through <see cref="OutcomeCommitter"/>, expecting the stream's version
+/// unchanged, so that two workers can never both record an attempt.
 /// </summary>
 public sealed class MessageDeliverer(
-    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, DeliveryOptions options,
+    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, OutcomeCommitter committer, DeliveryOptions options,
     MainLog mainLog, TimeProvider clock)
 {
     private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
@@ -28,8 +28,9 @@ public sealed class MessageDeliverer(
     /// <summary>Makes one attempt; throws only when nothing could be recorded.</summary>
     public async Task DeliverAsync(string messageId, CancellationToken cancellationToken)
     {
-        await using var session = store.LightweightSession();
-        var stream = await session.Events.FetchStreamAsync(messageId, token: cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IEvent> stream;
+        await using (var query = store.QuerySession())
+            stream = await query.Events.FetchStreamAsync(messageId, token: cancellationToken).ConfigureAwait(false);
         if (stream.Count == 0 || stream[0].Data is not MessageReceived received)
             throw new InvalidOperationException($"queued message {messageId} has no msg:received event");
         if (stream.Any(e => e.Data is MessageCompleted))
@@ -57,10 +58,8 @@ public sealed class MessageDeliverer(
         }
 
         attempt.Finish(stream, _retry, clock.GetUtcNow());
-        session.Events.Append(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray());
-        foreach (var (connectionId, events) in attempt.Connections)
-            session.Events.Append(connectionId, events.ToArray());
-        await session.SaveChangesAsync(cancellationToken).ConfigureAwait(false);
+        await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(),
+            attempt.Connections, cancellationToken).ConfigureAwait(false);
         attempt.WriteMainLog(mainLog);
     }
 
