@@ -8,15 +8,12 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// </summary>
 public sealed class DnsServer : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ProcessOutput _output = new();
-    private readonly string _folder;
+    private readonly ServerProcess _server;
 
-    private DnsServer(Process process, int port, string folder)
+    private DnsServer(ServerProcess server, int port)
     {
-        _process = process;
+        _server = server;
         Port = port;
-        _folder = folder;
     }
 
     public int Port { get; }
@@ -52,34 +49,9 @@ public sealed class DnsServer : IAsyncDisposable
               name: {zone}
               zonefile: "zone"
             """);
-        var info = new ProcessStartInfo("nsd", ["-d", "-c", Path.Combine(folder, "nsd.conf")])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        var server = new DnsServer(Process.Start(info)!, port, folder);
-        server._output.Attach(server._process);
-        try
-        {
-            await FreePort.WaitListeningAsync(port, TimeSpan.FromSeconds(10));
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException($"nsd did not start: {server._output.Text}", e);
-        }
-
-        return server;
+        var server = await ServerProcess.StartAsync(new ProcessStartInfo("nsd", ["-d", "-c", Path.Combine(folder, "nsd.conf")]), folder, port);
+        return new DnsServer(server, port);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

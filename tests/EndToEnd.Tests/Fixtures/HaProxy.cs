@@ -8,14 +8,11 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// </summary>
 public sealed class HaProxy : IAsyncDisposable
 {
-    private readonly Process _process;
-    private readonly ProcessOutput _output = new();
-    private readonly string _folder;
+    private readonly ServerProcess _server;
 
-    private HaProxy(Process process, string folder, int v1Port, int v2Port)
+    private HaProxy(ServerProcess server, int v1Port, int v2Port)
     {
-        _process = process;
-        _folder = folder;
+        _server = server;
         V1Port = v1Port;
         V2Port = v2Port;
     }
@@ -51,35 +48,9 @@ public sealed class HaProxy : IAsyncDisposable
               server ingress 127.0.0.1:{backendPort} send-proxy-v2
 
             """);
-        var process = Process.Start(new ProcessStartInfo("haproxy", ["-db", "-f", config])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var proxy = new HaProxy(process, folder, v1, v2);
-        proxy._output.Attach(process);
-        try
-        {
-            await FreePort.WaitListeningAsync(v1, TimeSpan.FromSeconds(10));
-            await FreePort.WaitListeningAsync(v2, TimeSpan.FromSeconds(10));
-        }
-        catch (Exception e)
-        {
-            throw new InvalidOperationException($"haproxy did not start: {proxy._output.Text}", e);
-        }
-
-        return proxy;
+        var server = await ServerProcess.StartAsync(new ProcessStartInfo("haproxy", ["-db", "-f", config]), folder, v1, v2);
+        return new HaProxy(server, v1, v2);
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            await _process.WaitForExitAsync();
-        }
-
-        _process.Dispose();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
