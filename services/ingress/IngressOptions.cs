@@ -93,6 +93,15 @@ public sealed class IngressOptions
     /// <summary>Clients offered STARTTLS (Exim's <c>tls_advertise_hosts</c>). A host list. Defaults to <c>*</c> when a certificate is configured.</summary>
     public List<string>? TlsAdvertiseHosts { get; set; }
 
+    /// <summary>Clients asked for a certificate, which they need not send (Exim's <c>tls_try_verify_hosts</c>); each one sent is recorded as <c>tls:cert</c>. A host list. Defaults to none.</summary>
+    public List<string> TlsTryVerifyHosts { get; set; } = [];
+
+    /// <summary>Clients that must send a certificate that verifies against <see cref="TlsVerifyCertificates"/> (Exim's <c>tls_verify_hosts</c>). A host list. Defaults to none.</summary>
+    public List<string> TlsVerifyHosts { get; set; } = [];
+
+    /// <summary>A PEM file of the certificate authorities that client certificates are verified against (Exim's <c>tls_verify_certificates</c>).</summary>
+    public string? TlsVerifyCertificates { get; set; }
+
     /// <summary>
     /// The users that may authenticate with AUTH PLAIN or LOGIN (RFC 4954), offered only under
     /// TLS: name → password, as <c>{PBKDF2-SHA256}iterations$salt-hex$hash-hex</c> (or

@@ -11,7 +11,7 @@ namespace Pipeline.Events.Http;
 /// <summary>The message history endpoints of the HTTP API.</summary>
 public static class MessageEndpoints
 {
-    /// <summary>Maps <c>GET /messages/{id}</c> and <c>GET /messages/{id}/events</c>.</summary>
+    /// <summary>Maps <c>GET /messages/{id}</c>, <c>GET /messages/{id}/events</c> and <c>GET /connections/{id}/events</c>.</summary>
     public static void Map(WebApplication app)
     {
         app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
@@ -23,12 +23,19 @@ public static class MessageEndpoints
             return summary is null ? Results.NotFound(new { error = $"no message {id}" }) : Results.Ok(summary);
         });
 
-        app.MapGet("/messages/{id}/events", async (string id, IQuerySession session, IOptions<JsonOptions> json, CancellationToken ct) =>
-        {
-            var stream = await session.Events.FetchStreamAsync(id, token: ct);
-            return stream.Count == 0
-                ? Results.NotFound(new { error = $"no message {id}" })
-                : Results.Ok(stream.Select(e => HistoryEntry.From(e, json.Value.SerializerOptions)));
-        });
+        app.MapGet("/messages/{id}/events", (string id, IQuerySession session, IOptions<JsonOptions> json, CancellationToken ct) =>
+            HistoryAsync(id, "message", session, json.Value.SerializerOptions, ct));
+
+        app.MapGet("/connections/{id}/events", (string id, IQuerySession session, IOptions<JsonOptions> json, CancellationToken ct) =>
+            HistoryAsync(id, "connection", session, json.Value.SerializerOptions, ct));
+    }
+
+    // A stream's events in order, or 404 when it has none.
+    private static async Task<IResult> HistoryAsync(string id, string what, IQuerySession session, JsonSerializerOptions json, CancellationToken ct)
+    {
+        var stream = await session.Events.FetchStreamAsync(id, token: ct);
+        return stream.Count == 0
+            ? Results.NotFound(new { error = $"no {what} {id}" })
+            : Results.Ok(stream.Select(e => HistoryEntry.From(e, json)));
     }
 }

@@ -19,10 +19,7 @@ public sealed class SmtpConnectionHandler(
     ServerCertificates certificates, Credentials credentials,
     IHostApplicationLifetime lifetime, ILogger<SmtpSession> log) : ConnectionHandler
 {
-    private readonly HostList _relayFromHosts = new(options.RelayFromHostsOrDefault);
-    private readonly DomainList _localDomains = new(options.LocalDomains);
-    private readonly HostList _proxyHosts = new(options.ProxyHosts);
-    private readonly HostList _tlsAdvertiseHosts = new(options.TlsAdvertiseHosts ?? ["*"]);
+    private readonly IngressLists _lists = new(options);
 
     /// <inheritdoc />
     public override async Task OnConnectedAsync(ConnectionContext connection)
@@ -30,7 +27,7 @@ public sealed class SmtpConnectionHandler(
         if (connection.RemoteEndPoint is not IPEndPoint client || connection.LocalEndPoint is not IPEndPoint local)
             return;
         // A proxy carries many clients: it is not held to the per-host limit.
-        using var lease = limiter.TryEnter(client.Address, perHostLimit: !_proxyHosts.Contains(client.Address), out var refusal);
+        using var lease = limiter.TryEnter(client.Address, perHostLimit: !_lists.ProxyHosts.Contains(client.Address), out var refusal);
         if (lease is null)
         {
             log.LogWarning("Connection from [{Client}] refused: {Refusal}", client.Address, refusal);
@@ -44,7 +41,7 @@ public sealed class SmtpConnectionHandler(
         // half-closes after pipelining its last commands (Exim does), and those still get replies.
         var stop = lifetime.ApplicationStopping;
         var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, closedConnections,
-            _relayFromHosts, _localDomains, _proxyHosts, certificates, _tlsAdvertiseHosts, credentials, log);
+            _lists, certificates, credentials, log);
         await session.RunAsync(stop).ConfigureAwait(false);
     }
 }

@@ -117,7 +117,7 @@ public sealed partial class SmtpSession
         }
 
         var recipient = Recipient.Parse(path.Address) with { Notify = parameters.Notify, OriginalRecipient = parameters.OriginalRecipient };
-        if (!_relayAllowed && _authenticatedId is null && !_localDomains.Contains(recipient.Domain))
+        if (!_relayAllowed && _authenticatedId is null && !_lists.LocalDomains.Contains(recipient.Domain))
         {
             _log.LogInformation("Relay refused on {ConnectionId} from [{Client}] to <{Recipient}>", _journal.ConnectionId, ClientAddress, path.Address);
             await ReplyAsync(SmtpReplies.RelayNotPermitted, ct).ConfigureAwait(false);

@@ -1,7 +1,9 @@
+using System.Globalization;
 using System.Net.Security;
 using System.IO.Pipelines;
 using System.Security.Authentication;
 using Microsoft.Extensions.Logging;
+using Pipeline.Contracts.Events;
 using Pipeline.Ingress.Protocol;
 using Pipeline.Ingress.Tls;
 
@@ -12,7 +14,7 @@ public sealed partial class SmtpSession
 {
     private sealed record TlsState(string Version, string Cipher, string? ServerName);
 
-    private bool TlsOffered => _tls is null && _certificates.IsConfigured && _tlsAdvertiseHosts.Contains(_client.Address);
+    private bool TlsOffered => _tls is null && _certificates.IsConfigured && _lists.TlsAdvertiseHosts.Contains(_client.Address);
 
     private async Task StartTlsAsync(SmtpCommand command, CancellationToken ct)
     {
@@ -36,6 +38,9 @@ public sealed partial class SmtpSession
 
         var ssl = new SslStream(new DuplexPipeStream(_input, _output), leaveInnerStreamOpen: true);
         string? serverName = null;
+        var peer = new ClientCertificate();
+        var ask = _lists.TlsTryVerifyHosts.Contains(_client.Address);
+        var require = _lists.TlsVerifyHosts.Contains(_client.Address);
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -43,7 +48,7 @@ public sealed partial class SmtpSession
             await ssl.AuthenticateAsServerAsync((_, hello, _, _) =>
             {
                 serverName = hello.ServerName;
-                return ValueTask.FromResult(_certificates.OptionsFor(hello.ServerName));
+                return ValueTask.FromResult(_certificates.OptionsFor(hello.ServerName, ask, require, peer));
             }, null, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException && !ct.IsCancellationRequested)
@@ -59,6 +64,14 @@ public sealed partial class SmtpSession
         _input = PipeReader.Create(ssl);
         _output = PipeWriter.Create(ssl);
         _tls = new TlsState(Version(ssl.SslProtocol), ssl.NegotiatedCipherSuite.ToString(), string.IsNullOrEmpty(serverName) ? null : serverName);
+
+        // tls:cert, once per certificate the client sent, with its depth as Exim gives it.
+        for (var depth = 0; depth < peer.Chain.Count; depth++)
+        {
+            var certificate = peer.Chain[depth];
+            _journal.Add(new TlsCertificateSeen(_journal.ConnectionId, Direction.Inbound, depth.ToString(CultureInfo.InvariantCulture),
+                certificate.Subject, certificate.Issuer, certificate.ExportCertificatePem(), ClientAddress));
+        }
 
         // RFC 3207 §4.2: the session starts over; nothing learned in the clear is kept.
         _helo = null;

@@ -36,11 +36,9 @@ public sealed partial class SmtpSession
     private readonly StreamEventWriter _closedConnections;
     private readonly ILogger _log;
     private readonly ConnectionJournal _journal;
-    private readonly HostList _relayFromHosts;
-    private readonly DomainList _localDomains;
+    private readonly IngressLists _lists;
     private readonly bool _proxyRequired;
     private readonly ServerCertificates _certificates;
-    private readonly HostList _tlsAdvertiseHosts;
     private readonly Credentials _credentials;
     private readonly Dictionary<SmtpVerb, Command> _commands;
 
@@ -65,13 +63,12 @@ public sealed partial class SmtpSession
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
         IngressOptions options, PolicyClient policy, MessageSpooler spooler, StreamEventWriter closedConnections,
-        HostList relayFromHosts, DomainList localDomains, HostList proxyHosts, ServerCertificates certificates,
-        HostList tlsAdvertiseHosts, Credentials credentials, ILogger log)
+        IngressLists lists, ServerCertificates certificates, Credentials credentials, ILogger log)
     {
         _input = transport.Input;
         _output = transport.Output;
         _certificates = certificates;
-        _tlsAdvertiseHosts = tlsAdvertiseHosts;
+        _lists = lists;
         _credentials = credentials;
         _client = client;
         _local = local;
@@ -81,9 +78,7 @@ public sealed partial class SmtpSession
         _closedConnections = closedConnections;
         _log = log;
         _journal = new ConnectionJournal(connectionId);
-        _relayFromHosts = relayFromHosts;
-        _localDomains = localDomains;
-        _proxyRequired = proxyHosts.Contains(client.Address);
+        _proxyRequired = lists.ProxyHosts.Contains(client.Address);
 
         // RFC 2920 §3.1: these may only end a pipelined group; input after them is a sync error.
         const bool last = true;
@@ -123,7 +118,7 @@ public sealed partial class SmtpSession
         {
             if (_proxyRequired)
                 await NegotiateProxyAsync(shutdown).ConfigureAwait(false);
-            _relayAllowed = _relayFromHosts.Contains(_client.Address);
+            _relayAllowed = _lists.RelayFromHosts.Contains(_client.Address);
             _journal.Add(new TcpConnected(_journal.ConnectionId, Direction.Inbound, ClientAddress, _client.Port, LocalAddress, _local.Port,
                 Proxy: _proxy, ProxyFailure: _proxyFailure));
             if (await GreetAsync(shutdown).ConfigureAwait(false))

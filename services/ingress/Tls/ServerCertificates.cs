@@ -18,6 +18,7 @@ namespace Pipeline.Ingress.Tls;
 public sealed class ServerCertificates
 {
     private readonly List<Entry> _entries = [];
+    private readonly X509Certificate2Collection _clientAuthorities = [];
     private readonly ILogger<ServerCertificates> _log;
 
     /// <summary>Loads the certificates that <paramref name="options"/> names.</summary>
@@ -46,6 +47,8 @@ public sealed class ServerCertificates
             }
         }
 
+        if (options.TlsVerifyCertificates is { Length: > 0 } authorities)
+            _clientAuthorities.ImportFromPemFile(authorities);
         if (_entries.Any(e => e.OcspFile is not null) && !StapleShim.IsSupported)
             _log.LogWarning("This runtime offers no way to staple OCSP responses: Ingress:TlsOcspFile is ignored");
     }
@@ -53,16 +56,43 @@ public sealed class ServerCertificates
     /// <summary>True when at least one certificate is configured: STARTTLS can be offered.</summary>
     public bool IsConfigured => _entries.Count > 0;
 
-    /// <summary>The options of one handshake, for the name the client asked for.</summary>
-    public SslServerAuthenticationOptions OptionsFor(string? serverName)
+    /// <summary>
+    /// The options of one handshake, for the name the client asked for. With
+    /// <paramref name="askForCertificate"/> the client is asked for a certificate; with
+    /// <paramref name="requireVerified"/> it must send one that verifies against the CAs of
+    /// <c>Ingress:TlsVerifyCertificates</c>. <paramref name="peer"/> receives what was sent.
+    /// </summary>
+    public SslServerAuthenticationOptions OptionsFor(string? serverName, bool askForCertificate, bool requireVerified, ClientCertificate peer)
     {
         var entry = _entries.FirstOrDefault(e => serverName is { Length: > 0 } && e.Matches(serverName)) ?? _entries[0];
         return new SslServerAuthenticationOptions
         {
             ServerCertificateContext = entry.Context(_log),
             EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
-            ClientCertificateRequired = false,
+            ClientCertificateRequired = askForCertificate || requireVerified,
+            RemoteCertificateValidationCallback = (_, certificate, chain, _) =>
+            {
+                if (certificate is null)
+                    return !requireVerified;
+                peer.Chain = [.. (chain?.ChainElements.Select(e => e.Certificate) ?? []).DefaultIfEmpty(new X509Certificate2(certificate))];
+                peer.Verified = Verify(new X509Certificate2(certificate), chain);
+                return peer.Verified || !requireVerified;
+            },
         };
+    }
+
+    // A client certificate verifies when it chains to one of the configured CAs, and to nothing else.
+    private bool Verify(X509Certificate2 certificate, X509Chain? presented)
+    {
+        if (_clientAuthorities.Count == 0)
+            return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(_clientAuthorities);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (presented is not null)
+            chain.ChainPolicy.ExtraStore.AddRange(presented.ChainElements.Select(e => e.Certificate).ToArray());
+        return chain.Build(certificate);
     }
 
     private sealed class Entry(X509Certificate2 leaf, X509Certificate2Collection intermediates, string? ocspFile)
@@ -121,4 +151,14 @@ public sealed class ServerCertificates
             }
         }
     }
+}
+
+/// <summary>What a client presented in one handshake.</summary>
+public sealed class ClientCertificate
+{
+    /// <summary>The chain, the client's own certificate first; empty when it sent none.</summary>
+    public IReadOnlyList<X509Certificate2> Chain { get; set; } = [];
+
+    /// <summary>True when it verified against <c>Ingress:TlsVerifyCertificates</c>.</summary>
+    public bool Verified { get; set; }
 }

@@ -17,6 +17,8 @@ public sealed class TestPki : IDisposable
         OpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=mail.test");
         OpenSsl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "30", "-extfile", ".ext");
         File.WriteAllText(Path("chain.pem"), File.ReadAllText(Path("server.crt")) + File.ReadAllText(Path("ca.pem")));
+        OpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=client.mail.test");
+        OpenSsl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.crt", "-days", "30");
 
         var serial = OpenSsl("x509", "-in", "server.crt", "-noout", "-serial").Trim().Split('=')[1];
         File.WriteAllText(Path("index.txt"), $"V\t300101000000Z\t\t{serial}\tunknown\t/CN=mail.test\n");
@@ -36,6 +38,10 @@ public sealed class TestPki : IDisposable
     public string CaCertificate => Path("ca.pem");
 
     public string GoodResponse => Path("good.der");
+
+    public string ClientCertificate => Path("client.crt");
+
+    public string ClientKey => Path("client.key");
 
     public string ExpiredResponse => Path("expired.der");
 
