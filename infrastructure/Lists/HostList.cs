@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Hosting;
 using System.Net;
 
 namespace Pipeline.Infrastructure.Lists;
@@ -28,7 +29,7 @@ public sealed class HostList
     /// <summary>True when <paramref name="address"/> is in the list.</summary>
     public bool Contains(IPAddress address)
     {
-        var host = address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+        var host = address.Unmapped();
         foreach (var (negated, match) in _items)
         {
             if (match(host))

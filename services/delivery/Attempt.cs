@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Hosting;
 using System.Net;
 using JasperFx.Events;
 using Pipeline.Contracts.Events;
@@ -38,7 +39,7 @@ internal sealed class Attempt(MessageReceived received, int number)
 
     public void HostDeferred(IReadOnlyList<Recipient> recipients, string error, int errno, RouteHost host, IPEndPoint server, string router)
     {
-        var address = server.Address.ToString();
+        var address = server.Address.ToText();
         Events.Add(new HostDeferred(Id, recipients, error, errno, host.Name, address, server.Port, router, SmtpTransport.Name, Number));
         foreach (var recipient in recipients)
             _logLines.Add(log => log.Deferred(Id, recipient.Address, router, SmtpTransport.Name, host.Name, address, server.Port, errno, error));
@@ -55,12 +56,12 @@ internal sealed class Attempt(MessageReceived received, int number)
     public void Record(RecipientOutcome outcome, MessageDeliverer.HostDelivery via)
     {
         var recipient = outcome.Recipient;
-        var address = via.Server.Address.ToString();
+        var address = via.Server.Address.ToText();
         switch (outcome.Status)
         {
             case RecipientStatus.Delivered:
                 Events.Add(new RecipientDelivered(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port,
-                    via.Local.Address.ToString(), via.Local.Port, via.RouterName, SmtpTransport.Name, via.ConnectionId, Number));
+                    via.Local.Address.ToText(), via.Local.Port, via.RouterName, SmtpTransport.Name, via.ConnectionId, Number));
                 _logLines.Add(log => log.Delivered(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, outcome.Reply));
                 break;
             case RecipientStatus.Failed:

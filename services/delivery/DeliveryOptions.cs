@@ -1,3 +1,5 @@
+using static Pipeline.Infrastructure.Configuration.SettingsExtensions;
+
 namespace Pipeline.Delivery;
 
 /// <summary>The <c>Delivery</c> section. Names mirror Exim's router, transport and retry options.</summary>
@@ -70,11 +72,6 @@ public sealed class DeliveryOptions
             Require(Routes[i].Domains.Count > 0, $"Delivery:Routes:{i}:Domains is empty");
             Require(Routes[i].Hosts.Count > 0, $"Delivery:Routes:{i}:Hosts is empty");
         }
-    }
-
-    private static void Require(bool condition, string message)
-    {
-        if (!condition) throw new InvalidOperationException(message);
     }
 }
 

@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Hosting;
 using System.Net;
 using System.Net.Sockets;
 using JasperFx.Events;
@@ -142,7 +143,7 @@ public sealed class MessageDeliverer(
                         greeting.ToString(), Address(server.Address), server.Port, host.Name));
                 var result = openError is null
                     ? await transport.SendAsync(connection, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false)
-                    : new TransportResult(openError, [], greeting);
+                    : new TransportResult(openError, []);
                 if (result.HostError is not null)
                 {
                     lastError = result.HostError;
@@ -170,8 +171,7 @@ public sealed class MessageDeliverer(
             attempt.Record(outcome, delivery);
     }
 
-    private static string Address(IPAddress address) =>
-        address.IsIPv4MappedToIPv6 ? address.MapToIPv4().ToString() : address.ToString();
+    private static string Address(IPAddress address) => address.ToText();
 
     internal sealed record HostDelivery(RouteHost Host, IPEndPoint Server, IPEndPoint Local, string RouterName, string ConnectionId);
 }

@@ -1,3 +1,5 @@
+using static Pipeline.Infrastructure.Configuration.SettingsExtensions;
+
 namespace Pipeline.Ingress;
 
 /// <summary>
@@ -142,10 +144,5 @@ public sealed class IngressOptions
         Require(ProxyTimeout > TimeSpan.Zero, "Ingress:ProxyTimeout must be positive");
         Require(SmtpBannerDelay >= TimeSpan.Zero && SmtpBannerDelay < SmtpReceiveTimeout, "Ingress:SmtpBannerDelay must be between 0 and SmtpReceiveTimeout");
         Require(!string.IsNullOrWhiteSpace(PrimaryHostname), "Ingress:PrimaryHostname must not be empty");
-    }
-
-    private static void Require(bool condition, string message)
-    {
-        if (!condition) throw new InvalidOperationException(message);
     }
 }

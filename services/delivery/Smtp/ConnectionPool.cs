@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Hosting;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Contracts.Events;
@@ -47,7 +48,7 @@ public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions opti
     {
         var server = connection.RemoteEndPoint;
         await transport.CloseAsync(connection, cancellationToken).ConfigureAwait(false);
-        var address = server.Address.IsIPv4MappedToIPv6 ? server.Address.MapToIPv4().ToString() : server.Address.ToString();
+        var address = server.Address.ToText();
         await events.EnqueueAsync(connection.Id,
             [new TcpClosed(connection.Id, Direction.Outbound, address, server.Port, reason, connection.Transactions)], CancellationToken.None).ConfigureAwait(false);
     }

@@ -88,7 +88,7 @@ public sealed class SmtpTransport(DeliveryOptions options)
                 if (mail.IsTransient)
                     return HostError($"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}");
                 return new TransportResult(null, recipients.Select(r => new RecipientOutcome(r, RecipientStatus.Failed,
-                    $"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}")).ToList(), null);
+                    $"SMTP error from remote mail server after MAIL FROM:<{sender}>: {mail}")).ToList());
             }
 
             if (accepted.Count == 0)
@@ -98,7 +98,7 @@ public sealed class SmtpTransport(DeliveryOptions options)
                     await connection.AbortDataAsync(options.FinalTimeout, cancellationToken).ConfigureAwait(false);
                 // End the transaction so that the connection can carry another.
                 await connection.CommandAsync("RSET", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-                return new TransportResult(null, outcomes, null);
+                return new TransportResult(null, outcomes);
             }
 
             data ??= await connection.CommandAsync("DATA", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
@@ -108,14 +108,14 @@ public sealed class SmtpTransport(DeliveryOptions options)
                     data.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred,
                     $"SMTP error from remote mail server after DATA: {data}")));
                 await connection.CommandAsync("RSET", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-                return new TransportResult(null, outcomes, null);
+                return new TransportResult(null, outcomes);
             }
 
             var final = await connection.SendDataAsync(content, options.FinalTimeout, cancellationToken).ConfigureAwait(false);
             var status = final.IsPositive ? RecipientStatus.Delivered : final.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred;
             var text = final.IsPositive ? final.ToString() : $"SMTP error from remote mail server after end of data: {final}";
             outcomes.AddRange(accepted.Select(r => new RecipientOutcome(r, status, text)));
-            return new TransportResult(null, outcomes, null);
+            return new TransportResult(null, outcomes);
         }
         catch (SmtpProtocolException e)
         {
@@ -138,5 +138,5 @@ public sealed class SmtpTransport(DeliveryOptions options)
         await connection.DisposeAsync().ConfigureAwait(false);
     }
 
-    private static TransportResult HostError(string error) => new(error, [], null);
+    private static TransportResult HostError(string error) => new(error, []);
 }

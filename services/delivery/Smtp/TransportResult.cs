@@ -28,5 +28,4 @@ public sealed record RecipientOutcome(Recipient Recipient, RecipientStatus Statu
 /// a broken conversation): the recipients should be tried at the next host.
 /// </param>
 /// <param name="Recipients">Each recipient's outcome, when <see cref="HostError"/> is null.</param>
-/// <param name="Greeting">The server's banner.</param>
-public sealed record TransportResult(string? HostError, IReadOnlyList<RecipientOutcome> Recipients, SmtpReply? Greeting);
+public sealed record TransportResult(string? HostError, IReadOnlyList<RecipientOutcome> Recipients);

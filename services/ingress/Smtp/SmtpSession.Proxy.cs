@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Hosting;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Events;
@@ -63,5 +64,5 @@ public sealed partial class SmtpSession
     }
 
     private static IPEndPoint Normalize(IPEndPoint endPoint) =>
-        endPoint.Address.IsIPv4MappedToIPv6 ? new IPEndPoint(endPoint.Address.MapToIPv4(), endPoint.Port) : endPoint;
+        new(endPoint.Address.Unmapped(), endPoint.Port);
 }

@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Hosting;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Security;
@@ -107,8 +108,7 @@ public sealed partial class SmtpSession
 
     private string LocalAddress => Printable(_local.Address);
 
-    private static string Printable(IPAddress address) =>
-        (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString();
+    private static string Printable(IPAddress address) => address.ToText();
 
     /// <summary>Runs the conversation until QUIT, a drop, a timeout or shutdown.</summary>
     public async Task RunAsync(CancellationToken shutdown)
