@@ -15,6 +15,7 @@ namespace Pipeline.Contracts.Policy;
 /// <param name="Size">At <see cref="PolicyStage.Data"/>: the message size in bytes.</param>
 /// <param name="Deadline">When ingress stops waiting; a verdict after it is useless.</param>
 /// <param name="Proxy">When the client came through a PROXY-protocol proxy: Exim's <c>$proxy_*</c> values.</param>
+/// <param name="ContentFilter">At <see cref="PolicyStage.Data"/>: the content checks the recipients' verdicts named.</param>
 public sealed record CheckPolicy(
     string ConnectionId,
     PolicyStage Stage,
@@ -26,4 +27,5 @@ public sealed record CheckPolicy(
     IReadOnlyList<string>? Recipients,
     long? Size,
     DateTimeOffset Deadline,
-    Events.ProxySession? Proxy = null);
+    Events.ProxySession? Proxy = null,
+    string? ContentFilter = null);

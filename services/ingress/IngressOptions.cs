@@ -67,6 +67,12 @@ public sealed class IngressOptions
     /// </summary>
     public TimeSpan SmtpBannerDelay { get; set; } = TimeSpan.Zero;
 
+    /// <summary>
+    /// Whether ENHANCEDSTATUSCODES (RFC 2034) is advertised and replies after EHLO carry the
+    /// RFC 3463 codes, as in <c>250 2.0.0 OK id=...</c>. Defaults to true.
+    /// </summary>
+    public bool EnhancedStatusCodes { get; set; } = true;
+
     /// <summary>How long to wait for a policy verdict; none in time is answered 451. Defaults to 30 seconds.</summary>
     public TimeSpan PolicyTimeout { get; set; } = TimeSpan.FromSeconds(30);
 

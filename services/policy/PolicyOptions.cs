@@ -31,6 +31,9 @@ public sealed class StaticVerdict
     /// <summary>The text of the reply, or none for the default.</summary>
     public string? Message { get; set; }
 
+    /// <summary>At <c>Rcpt</c>: the content checks the recipient's mail needs (see <see cref="PolicyVerdict.ContentFilter"/>).</summary>
+    public string? ContentFilter { get; set; }
+
     /// <summary>True when this entry decides <paramref name="check"/>.</summary>
     public bool Applies(CheckPolicy check) =>
         check.Stage == Stage

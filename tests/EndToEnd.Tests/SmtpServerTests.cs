@@ -24,7 +24,7 @@ public sealed partial class the_smtp_server(PipelineFixture fixture) : IClassFix
     private static string IdOf(string reply) =>
         IdReply().Match(reply) is { Success: true } m ? m.Groups[1].Value : throw new InvalidOperationException($"no id in: {reply}");
 
-    [GeneratedRegex(@"^250 OK id=(\S+)$")]
+    [GeneratedRegex(@"^250 2\.0\.0 OK id=(\S+)$")]
     private static partial Regex IdReply();
 
     private async Task<JsonElement> ReceivedEventAsync(string id) =>
@@ -36,8 +36,27 @@ public sealed partial class the_smtp_server(PipelineFixture fixture) : IClassFix
         await using var client = await RawSmtpClient.ConnectAsync(Port);
         await client.ReadReplyAsync();
         var ehlo = await client.CommandAsync("EHLO client.test");
-        foreach (var keyword in new[] { "SIZE 100000", "8BITMIME", "PIPELINING", "CHUNKING", "SMTPUTF8", "DSN" })
+        foreach (var keyword in new[] { "SIZE 100000", "8BITMIME", "PIPELINING", "CHUNKING", "SMTPUTF8", "DSN", "ENHANCEDSTATUSCODES" })
             Assert.Contains($"\n250-{keyword}", ehlo + "\n", StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task gives_enhanced_status_codes_after_ehlo_and_none_after_helo()
+    {
+        await using (var esmtp = await OpenAsync())
+        {
+            Assert.Equal("250 2.1.0 OK", await esmtp.CommandAsync("MAIL FROM:<s@origin.test>"));
+            Assert.Equal("250 2.1.5 Accepted", await esmtp.CommandAsync("RCPT TO:<a@example.test>"));
+            Assert.Equal("503 5.5.1 sender already given", await esmtp.CommandAsync("MAIL FROM:<s@origin.test>"));
+            Assert.Equal("250 2.0.0 OK", await esmtp.CommandAsync("RSET"));
+        }
+
+        await using var smtp = await RawSmtpClient.ConnectAsync(Port);
+        await smtp.ReadReplyAsync();
+        Assert.StartsWith("250 ", await smtp.CommandAsync("HELO client.test"), StringComparison.Ordinal);
+        Assert.Equal("250 OK", await smtp.CommandAsync("MAIL FROM:<s@origin.test>"));
+        Assert.Equal("250 Accepted", await smtp.CommandAsync("RCPT TO:<a@example.test>"));
+        Assert.Equal("503 sender already given", await smtp.CommandAsync("MAIL FROM:<s@origin.test>"));
     }
 
     [Fact]
@@ -100,7 +119,7 @@ public sealed partial class the_smtp_server(PipelineFixture fixture) : IClassFix
                                $"BDAT {first.Length}\r\n{first}BDAT {second.Length} LAST\r\n{second}");
         Assert.StartsWith("250", await client.ReadReplyAsync(), StringComparison.Ordinal);
         Assert.StartsWith("250", await client.ReadReplyAsync(), StringComparison.Ordinal);
-        Assert.Equal($"250 {first.Length} octets received", await client.ReadReplyAsync());
+        Assert.Equal($"250 2.0.0 {first.Length} octets received", await client.ReadReplyAsync());
         var id = IdOf(await client.ReadReplyAsync());
 
         var delivered = Assert.Single(await fixture.DeliveredAsync(id, subject));
@@ -181,7 +200,7 @@ public sealed partial class the_smtp_server(PipelineFixture fixture) : IClassFix
         await using (var outsider = await OpenAsync())
         {
             Assert.StartsWith("250", await outsider.CommandAsync("MAIL FROM:<s@origin.test>"), StringComparison.Ordinal);
-            Assert.Equal("550 relay not permitted", await outsider.CommandAsync("RCPT TO:<x@elsewhere.test>"));
+            Assert.Equal("550 5.7.1 relay not permitted", await outsider.CommandAsync("RCPT TO:<x@elsewhere.test>"));
             Assert.StartsWith("250", await outsider.CommandAsync("RCPT TO:<x@example.test>"), StringComparison.Ordinal);
         }
 
@@ -227,7 +246,7 @@ public sealed partial class the_smtp_server(PipelineFixture fixture) : IClassFix
     public async Task closes_on_a_command_line_past_the_limit()
     {
         await using var client = await OpenAsync();
-        Assert.Equal("500 line too long", await client.CommandAsync("NOOP " + new string('x', 3000)));
+        Assert.Equal("500 5.5.2 line too long", await client.CommandAsync("NOOP " + new string('x', 3000)));
         Assert.True(await client.ClosedAsync());
     }
 
@@ -262,8 +281,8 @@ public sealed partial class the_smtp_server(PipelineFixture fixture) : IClassFix
     {
         await using var client = await OpenAsync();
         for (var i = 0; i < 3; i++)
-            Assert.StartsWith("500 unrecognized command", await client.CommandAsync($"XYZZY{i}"), StringComparison.Ordinal);
-        Assert.Equal("500 too many unrecognized commands", await client.CommandAsync("GET / HTTP/1.1"));
+            Assert.StartsWith("500 5.5.1 unrecognized command", await client.CommandAsync($"XYZZY{i}"), StringComparison.Ordinal);
+        Assert.Equal("500 5.5.1 too many unrecognized commands", await client.CommandAsync("GET / HTTP/1.1"));
         Assert.True(await client.ClosedAsync());
     }
 

@@ -46,10 +46,10 @@ public sealed record MailParameters(long? Size, string BodyType, bool SmtpUtf8, 
                     // RFC 4954 §5: the identity a trusted relay vouches for; ingress trusts no one's word.
                     break;
                 case "SIZE" or "BODY" or "SMTPUTF8" or "RET" or "ENVID":
-                    error = $"501 invalid {name} parameter";
+                    error = $"501 5.5.4 invalid {name} parameter";
                     return null;
                 default:
-                    error = $"555 unsupported parameter {name}";
+                    error = $"555 5.5.4 unsupported parameter {name}";
                     return null;
             }
         }
@@ -80,10 +80,10 @@ public sealed record RcptParameters(string? Notify, string? OriginalRecipient)
                     orcpt = value;
                     break;
                 case "NOTIFY" or "ORCPT":
-                    error = $"501 invalid {name} parameter";
+                    error = $"501 5.5.4 invalid {name} parameter";
                     return null;
                 default:
-                    error = $"555 unsupported parameter {name}";
+                    error = $"555 5.5.4 unsupported parameter {name}";
                     return null;
             }
         }

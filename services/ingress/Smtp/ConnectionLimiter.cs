@@ -21,14 +21,14 @@ public sealed class ConnectionLimiter(IngressOptions options)
         {
             if (_total >= options.SmtpAcceptMax)
             {
-                refusal = $"421 {options.PrimaryHostname} Too many concurrent SMTP connections; please try again later";
+                refusal = $"421 4.3.2 {options.PrimaryHostname} Too many concurrent SMTP connections; please try again later";
                 return null;
             }
 
             _perHost.TryGetValue(client, out var count);
             if (perHostLimit && count >= options.SmtpAcceptMaxPerHost)
             {
-                refusal = $"421 {options.PrimaryHostname} Too many concurrent SMTP connections from this IP address; please try again later";
+                refusal = $"421 4.7.0 {options.PrimaryHostname} Too many concurrent SMTP connections from this IP address; please try again later";
                 return null;
             }
 

@@ -16,13 +16,13 @@ public sealed partial class SmtpSession
     {
         if (!AuthOffered || !_extended)
         {
-            await ProtocolErrorAsync(_authenticatedId is null ? "503 AUTH command used when not advertised" : "503 already authenticated", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(_authenticatedId is null ? "503 5.5.1 AUTH command used when not advertised" : "503 5.5.1 already authenticated", ct).ConfigureAwait(false);
             return;
         }
 
         if (_transaction is not null)
         {
-            await ProtocolErrorAsync("503 AUTH not allowed during a mail transaction", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync("503 5.5.1 AUTH not allowed during a mail transaction", ct).ConfigureAwait(false);
             return;
         }
 
@@ -37,7 +37,7 @@ public sealed partial class SmtpSession
         };
         if (mechanism is not ("PLAIN" or "LOGIN"))
         {
-            await ProtocolErrorAsync("504 Unrecognized authentication type", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync("504 5.5.4 Unrecognized authentication type", ct).ConfigureAwait(false);
             return;
         }
 
@@ -46,12 +46,12 @@ public sealed partial class SmtpSession
         if (!_credentials.Verify(login.Value.User, login.Value.Password))
         {
             _log.LogWarning("AUTH {Mechanism} failed on {ConnectionId} from [{Client}] for {User}", mechanism, _journal.ConnectionId, ClientAddress, login.Value.User);
-            await ProtocolErrorAsync("535 Incorrect authentication data", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync("535 5.7.8 Incorrect authentication data", ct).ConfigureAwait(false);
             return;
         }
 
         _authenticatedId = login.Value.User;
-        await ReplyAsync("235 Authentication succeeded", ct).ConfigureAwait(false);
+        await ReplyAsync("235 2.7.0 Authentication succeeded", ct).ConfigureAwait(false);
     }
 
     // RFC 4616: [authzid] NUL authcid NUL passwd, in one base64 response.
@@ -89,7 +89,7 @@ public sealed partial class SmtpSession
     private async Task<(string, string)?> MalformedAsync(string? response, CancellationToken ct)
     {
         if (response is not null)
-            await ProtocolErrorAsync(response == "*" ? "501 Authentication cancelled" : "501 Invalid base64 data", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(response == "*" ? "501 5.7.0 Authentication cancelled" : "501 5.5.2 Invalid base64 data", ct).ConfigureAwait(false);
         return null;
     }
 

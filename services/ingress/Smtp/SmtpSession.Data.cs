@@ -48,7 +48,7 @@ public sealed partial class SmtpSession
             // Without a size the chunk cannot be skipped: the session cannot go on.
             _closing = true;
             _closeReason = "bad BDAT";
-            await ReplyAsync("501 syntax: BDAT size [LAST]", ct).ConfigureAwait(false);
+            await ReplyAsync("501 5.5.4 syntax: BDAT size [LAST]", ct).ConfigureAwait(false);
             return;
         }
 
@@ -71,7 +71,7 @@ public sealed partial class SmtpSession
         await ReadChunkAsync(size, content, ct).ConfigureAwait(false);
         if (!last)
         {
-            await ReplyAsync($"250 {size} octets received", ct).ConfigureAwait(false);
+            await ReplyAsync($"250 2.0.0 {size} octets received", ct).ConfigureAwait(false);
             return;
         }
 
@@ -123,8 +123,9 @@ public sealed partial class SmtpSession
         }
 
         var addresses = transaction.Recipients.Select(r => r.Address).ToList();
-        var (verdict, reply) = await CheckAsync(PolicyStage.Data, transaction.Sender, null, addresses, content.Bytes.WrittenCount, ct).ConfigureAwait(false);
-        if (verdict != PolicyAction.Accept)
+        var (verdict, reply) = await CheckAsync(PolicyStage.Data, transaction.Sender, null, addresses, content.Bytes.WrittenCount,
+            transaction.ContentFilter, ct).ConfigureAwait(false);
+        if (verdict.Action != PolicyAction.Accept)
         {
             await ReplyAsync(reply!, ct).ConfigureAwait(false);
             return;
@@ -137,17 +138,19 @@ public sealed partial class SmtpSession
         {
             perRecipient = [];
             var accepted = new List<Recipient>();
-            foreach (var recipient in recipients)
+            for (var i = 0; i < recipients.Count; i++)
             {
-                var (prdr, prdrReply) = await CheckAsync(PolicyStage.Prdr, transaction.Sender, recipient.Address, addresses, content.Bytes.WrittenCount, ct).ConfigureAwait(false);
-                perRecipient.Add(prdrReply ?? "250 OK");
-                if (prdr == PolicyAction.Accept)
+                var recipient = recipients[i];
+                var (prdr, prdrReply) = await CheckAsync(PolicyStage.Prdr, transaction.Sender, recipient.Address, addresses, content.Bytes.WrittenCount,
+                    transaction.ContentFilters[i], ct).ConfigureAwait(false);
+                perRecipient.Add(prdrReply ?? SmtpReplies.Ok);
+                if (prdr.Action == PolicyAction.Accept)
                     accepted.Add(recipient);
             }
 
             if (accepted.Count == 0)
             {
-                await ReplyPrdrAsync(perRecipient, "550 No recipients accepted", ct).ConfigureAwait(false);
+                await ReplyPrdrAsync(perRecipient, "550 5.7.1 No recipients accepted", ct).ConfigureAwait(false);
                 return;
             }
 
@@ -174,7 +177,7 @@ public sealed partial class SmtpSession
         }
 
         _messages++;
-        var final = $"250 OK id={content.MessageId}";
+        var final = $"250 2.0.0 OK id={content.MessageId}";
         if (perRecipient is null)
             await ReplyAsync(final, ct).ConfigureAwait(false);
         else

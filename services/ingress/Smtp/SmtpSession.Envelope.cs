@@ -12,7 +12,7 @@ public sealed partial class SmtpSession
     {
         if (command.Argument.Length == 0)
         {
-            await ProtocolErrorAsync($"501 Syntactically invalid {command.Verb.ToString().ToUpperInvariant()} argument(s)", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync($"501 5.5.4 Syntactically invalid {command.Verb.ToString().ToUpperInvariant()} argument(s)", ct).ConfigureAwait(false);
             return;
         }
 
@@ -33,6 +33,8 @@ public sealed partial class SmtpSession
             keywords = [.. keywords, "AUTH PLAIN LOGIN"];
         if (_options.PrdrEnable)
             keywords = [.. keywords, "PRDR"];
+        if (_options.EnhancedStatusCodes)
+            keywords = [.. keywords, "ENHANCEDSTATUSCODES"];
         await ReplyAsync(ct, "250", [.. keywords, "HELP"]).ConfigureAwait(false);
     }
 
@@ -53,13 +55,13 @@ public sealed partial class SmtpSession
         var path = PathArgument.Parse(command.Argument, "FROM", allowNull: true, out var error);
         if (path is null)
         {
-            await ProtocolErrorAsync($"501 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync($"501 5.1.7 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
             return;
         }
 
         if (!_extended && path.Parameters.Count > 0)
         {
-            await ProtocolErrorAsync("555 parameters need EHLO", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync("555 5.5.4 parameters need EHLO", ct).ConfigureAwait(false);
             return;
         }
 
@@ -85,7 +87,7 @@ public sealed partial class SmtpSession
         var (verdict, reply) = await CheckAsync(PolicyStage.Mail, path.Address, null, null, null, ct).ConfigureAwait(false);
         if (verdict == PolicyAction.Accept)
             _transaction = new SmtpTransaction(path.Address, parameters);
-        await ReplyAsync(reply ?? SmtpReplies.Ok, ct).ConfigureAwait(false);
+        await ReplyAsync(reply ?? SmtpReplies.SenderOk, ct).ConfigureAwait(false);
     }
 
     private async Task RcptAsync(SmtpCommand command, CancellationToken ct)
@@ -100,7 +102,7 @@ public sealed partial class SmtpSession
         var parameters = path is null ? null : RcptParameters.Parse(path.Parameters, out error);
         if (path is null || parameters is null)
         {
-            await ProtocolErrorAsync(error.StartsWith('5') ? error : $"501 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(error.StartsWith('5') ? error : $"501 5.1.3 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
             return;
         }
 
@@ -124,10 +126,25 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var (verdict, reply) = await CheckAsync(PolicyStage.Rcpt, _transaction.Sender, path.Address, null, null, ct).ConfigureAwait(false);
-        if (verdict == PolicyAction.Accept)
+        var (verdict, reply) = await CheckAsync(PolicyStage.Rcpt, _transaction.Sender, path.Address, null, null, null, ct).ConfigureAwait(false);
+        if (verdict.Action == PolicyAction.Accept)
+        {
+            // One message gets one set of content checks; without PRDR to give each recipient
+            // its own verdict, a recipient needing other checks waits for another transaction.
+            if (_transaction.Recipients.Count > 0 && !_transaction.Parameters.Prdr
+                && !string.Equals(_transaction.ContentFilters[0], verdict.ContentFilter, StringComparison.Ordinal))
+            {
+                _log.LogInformation("Recipient <{Recipient}> deferred on {ConnectionId}: content checks {Filter} differ from the transaction's {Current}",
+                    path.Address, _journal.ConnectionId, verdict.ContentFilter ?? "(default)", _transaction.ContentFilters[0] ?? "(default)");
+                await ReplyAsync(SmtpReplies.DifferentContentChecks, ct).ConfigureAwait(false);
+                return;
+            }
+
             _transaction.Recipients.Add(recipient);
-        await ReplyAsync(reply ?? "250 Accepted", ct).ConfigureAwait(false);
+            _transaction.ContentFilters.Add(verdict.ContentFilter);
+        }
+
+        await ReplyAsync(reply ?? SmtpReplies.RecipientOk, ct).ConfigureAwait(false);
     }
 
     private static bool IsAscii(string text) => text.All(char.IsAscii);

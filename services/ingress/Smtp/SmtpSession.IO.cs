@@ -116,8 +116,13 @@ public sealed partial class SmtpSession
         return WriteAsync(text.ToString(), ct);
     }
 
+    // RFC 2034 §3: enhanced codes only once the extension was advertised in reply to EHLO.
+    private bool EnhancedStatusCodes => _extended && _options.EnhancedStatusCodes;
+
     private async Task WriteAsync(string text, CancellationToken ct)
     {
+        if (!EnhancedStatusCodes)
+            text = EnhancedStatus.Strip(text);
         await _output.WriteAsync(Encoding.UTF8.GetBytes(text), ct).ConfigureAwait(false);
     }
 

@@ -127,12 +127,12 @@ public sealed partial class SmtpSession
         catch (ReceiveTimeoutException)
         {
             _closeReason = "timeout";
-            await TryReplyAsync($"421 {_options.PrimaryHostname} SMTP incoming data timeout - closing connection").ConfigureAwait(false);
+            await TryReplyAsync($"421 4.4.2 {_options.PrimaryHostname} SMTP incoming data timeout - closing connection").ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
         {
             _closeReason = "shutdown";
-            await TryReplyAsync($"421 {_options.PrimaryHostname} Service not available - closing connection").ConfigureAwait(false);
+            await TryReplyAsync($"421 4.3.2 {_options.PrimaryHostname} Service not available - closing connection").ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException)
         {
@@ -238,7 +238,7 @@ public sealed partial class SmtpSession
     {
         _closing = true;
         _closeReason = "quit";
-        await ReplyAsync($"221 {_options.PrimaryHostname} closing connection", ct).ConfigureAwait(false);
+        await ReplyAsync($"221 2.0.0 {_options.PrimaryHostname} closing connection", ct).ConfigureAwait(false);
     }
 
     private async Task UnknownAsync(SmtpCommand command, CancellationToken ct)
@@ -261,7 +261,8 @@ public sealed partial class SmtpSession
         {
             _closing = true;
             _closeReason = "too many syntax or protocol errors";
-            await ReplyAsync(ct, reply[..3], reply[4..], "too many syntax or protocol errors - closing connection").ConfigureAwait(false);
+            var closing = EnhancedStatus.Of(reply) is { } enhanced ? $"{enhanced} too many syntax or protocol errors - closing connection" : "too many syntax or protocol errors - closing connection";
+            await ReplyAsync(ct, reply[..3], reply[4..], closing).ConfigureAwait(false);
             return;
         }
 
@@ -273,17 +274,24 @@ public sealed partial class SmtpSession
     private async Task<(PolicyAction Action, string? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
         IReadOnlyList<string>? recipients, long? size, CancellationToken ct)
     {
+        var (verdict, reply) = await CheckAsync(stage, sender, recipient, recipients, size, null, ct).ConfigureAwait(false);
+        return (verdict.Action, reply);
+    }
+
+    private async Task<(PolicyVerdict Verdict, string? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
+        IReadOnlyList<string>? recipients, long? size, string? contentFilter, CancellationToken ct)
+    {
         var (verdict, timedOut) = await _policy.CheckAsync(deadline => new CheckPolicy(
-            _journal.ConnectionId, stage, ClientAddress, _client.Port, _helo, sender, recipient, recipients, size, deadline, _proxy), ct).ConfigureAwait(false);
+            _journal.ConnectionId, stage, ClientAddress, _client.Port, _helo, sender, recipient, recipients, size, deadline, _proxy, contentFilter), ct).ConfigureAwait(false);
         var reply = verdict.Action switch
         {
-            PolicyAction.Accept => verdict.Message is null ? null : $"250 {verdict.Message}",
-            PolicyAction.Deny => $"550 {verdict.Message ?? "Administrative prohibition"}",
-            _ => $"451 {verdict.Message ?? "Temporary local problem - please try later"}",
+            PolicyAction.Accept => verdict.Message is null ? null : EnhancedStatus.Compose("250", "2.0.0", verdict.Message),
+            PolicyAction.Deny => EnhancedStatus.Compose("550", "5.7.1", verdict.Message ?? "Administrative prohibition"),
+            _ => EnhancedStatus.Compose("451", "4.7.1", verdict.Message ?? "Temporary local problem - please try later"),
         };
         // Accepts are implied by the conversation going on; refusals and timeouts are recorded.
         if (verdict.Action != PolicyAction.Accept || timedOut)
             _journal.Add(new PolicyVerdictGiven(_journal.ConnectionId, stage, verdict.Action, reply ?? "250", sender, recipient, timedOut));
-        return (verdict.Action, reply);
+        return (verdict, reply);
     }
 }

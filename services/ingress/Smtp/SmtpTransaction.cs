@@ -16,6 +16,12 @@ public sealed class SmtpTransaction(string sender, MailParameters parameters)
     /// <summary>The accepted recipients, in RCPT order.</summary>
     public List<Recipient> Recipients { get; } = [];
 
+    /// <summary>The content checks each accepted recipient's verdict named, in RCPT order; without PRDR all are the same.</summary>
+    public List<string?> ContentFilters { get; } = [];
+
+    /// <summary>The content checks the whole message gets: the recipients' common one, or null when they differ.</summary>
+    public string? ContentFilter => ContentFilters.Distinct().Count() == 1 ? ContentFilters[0] : null;
+
     /// <summary>The content being received, from the first BDAT chunk or DATA on.</summary>
     public MessageContent? Content { get; set; }
 }

@@ -9,6 +9,6 @@ public sealed class StaticVerdicts(PolicyOptions options) : IVerdictSource
     public Task<PolicyVerdict> DecideAsync(CheckPolicy check, CancellationToken cancellationToken)
     {
         var entry = options.Verdicts.FirstOrDefault(v => v.Applies(check));
-        return Task.FromResult(entry is null ? PolicyVerdict.Accepted : new PolicyVerdict(entry.Action, entry.Message));
+        return Task.FromResult(entry is null ? PolicyVerdict.Accepted : new PolicyVerdict(entry.Action, entry.Message, ContentFilter: entry.ContentFilter));
     }
 }

@@ -5,14 +5,14 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// <summary>
 /// Debian's Exim 4.96 (exim4-daemon-heavy) as an SMTP client: a private configuration whose
 /// one router sends every address to ingress, so that a message submitted on its command line
-/// is delivered at once (<c>-odi</c>), with PRDR (<c>hosts_try_prdr = *</c>), PIPELINING and
+/// is delivered at once (<c>-odi</c>), with PRDR unless told not to (<c>hosts_try_prdr</c>), PIPELINING and
 /// CHUNKING as Exim uses them. Its main log tells each recipient's result.
 /// </summary>
 public sealed class EximClient : IDisposable
 {
     private readonly string _folder;
 
-    public EximClient(int port)
+    public EximClient(int port, bool prdr = true)
     {
         _folder = Directory.CreateTempSubdirectory("pipeline-exim-").FullName;
         File.SetUnixFileMode(_folder, (UnixFileMode)0x1FF);
@@ -47,7 +47,7 @@ public sealed class EximClient : IDisposable
             pipeline_smtp:
               driver = smtp
               port = {port}
-              hosts_try_prdr = *
+              hosts_try_prdr = {(prdr ? "*" : "")}
               hosts_avoid_tls = *
               allow_localhost
 

@@ -8,7 +8,7 @@ public static partial class Swaks
 {
     public sealed record Result(int ExitCode, string Transcript)
     {
-        /// <summary>The id from <c>250 OK id=...</c>, or null when there was none.</summary>
+        /// <summary>The id from <c>250 2.0.0 OK id=...</c>, or null when there was none.</summary>
         public string? MessageId => IdReply().Match(Transcript) is { Success: true } m ? m.Groups[1].Value : null;
     }
 
@@ -35,6 +35,6 @@ public static partial class Swaks
         return new Result(process.ExitCode, await output + await error);
     }
 
-    [GeneratedRegex(@"<[-~]  250 OK id=(\S+)")]
+    [GeneratedRegex(@"<[-~]  250 2\.0\.0 OK id=(\S+)")]
     private static partial Regex IdReply();
 }
