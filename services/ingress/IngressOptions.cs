@@ -98,6 +98,20 @@ public sealed class IngressOptions
     /// <summary>DER OCSP responses to staple for <see cref="TlsCertificate"/>, by position (Exim's <c>tls_ocsp_file</c>); re-read when replaced.</summary>
     public List<string> TlsOcspFile { get; set; } = [];
 
+    /// <summary>
+    /// Fetch the OCSP response of each <see cref="TlsCertificate"/> from the responder in its
+    /// Authority Information Access, check its signature, staple it and fetch again halfway
+    /// to its nextUpdate; while the responder is down the last good response is stapled until
+    /// it expires. A fresher <see cref="TlsOcspFile"/> response wins. Defaults to false.
+    /// </summary>
+    public bool TlsOcspAuto { get; set; }
+
+    /// <summary>With <see cref="TlsOcspAuto"/>: how long to wait after a failed fetch, and at least between two fetches. Defaults to 1 minute.</summary>
+    public TimeSpan TlsOcspRetryInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>With <see cref="TlsOcspAuto"/>: how long one fetch may take. Defaults to 10 seconds.</summary>
+    public TimeSpan TlsOcspTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Clients offered STARTTLS (Exim's <c>tls_advertise_hosts</c>). A host list. Defaults to <c>*</c> when a certificate is configured.</summary>
     public List<string>? TlsAdvertiseHosts { get; set; }
 

@@ -37,6 +37,7 @@ public sealed class IngressRole : PipelineRole
         builder.Services.AddHostedService(sp => sp.GetRequiredService<MessageSpooler>());
         builder.Services.AddSingleton<ConnectionLimiter>();
         builder.Services.AddSingleton<ServerCertificates>();
+        builder.Services.AddHostedService<OcspRefresher>();
         builder.Services.AddSingleton<Credentials>();
     }
 

@@ -1,19 +1,31 @@
 using Org.BouncyCastle.Asn1.Ocsp;
 using Org.BouncyCastle.Ocsp;
+using Org.BouncyCastle.Security.Certificates;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
 namespace Pipeline.Ingress.Tls;
 
 /// <summary>
-/// An OCSP response (RFC 6960) read from <c>Ingress:TlsOcspFile</c>, checked before it is
-/// stapled: it must be a successful basic response for this certificate (serial number, and
-/// issuer when the chain holds it) with a nextUpdate still ahead. A response that says the
-/// certificate is revoked is stapled all the same: it is the truth the client asked for.
+/// An OCSP response (RFC 6960) checked before it is stapled: it must be a successful basic
+/// response for this certificate (serial number, and issuer when the chain holds it) with a
+/// nextUpdate still ahead. A response fetched over the network must also be signed by the
+/// issuer or by a responder the issuer delegated to (RFC 6960 §4.2.2.2). A response that says
+/// the certificate is revoked is stapled all the same: it is the truth the client asked for.
 /// </summary>
-public sealed record OcspStaple(byte[] Der, DateTimeOffset NextUpdate)
+public sealed record OcspStaple(byte[] Der, DateTimeOffset ThisUpdate, DateTimeOffset NextUpdate)
 {
+    // The extended key usage a delegated responder's certificate carries (RFC 6960 §4.2.2.2).
+    private const string OcspSigning = "1.3.6.1.5.5.7.3.9";
+
     /// <summary>Checks <paramref name="der"/> for <paramref name="leaf"/>; null with <paramref name="problem"/> when it must not be stapled.</summary>
-    public static OcspStaple? Check(byte[] der, BcCertificate leaf, BcCertificate? issuer, DateTimeOffset now, out string problem)
+    /// <param name="der">The DER response.</param>
+    /// <param name="leaf">The certificate it must be about.</param>
+    /// <param name="issuer">Its issuer, when known.</param>
+    /// <param name="now">The time to judge freshness by.</param>
+    /// <param name="problem">Why it must not be stapled.</param>
+    /// <param name="requireSignature">True to require a signature by <paramref name="issuer"/> or its delegated responder.</param>
+    public static OcspStaple? Check(byte[] der, BcCertificate leaf, BcCertificate? issuer, DateTimeOffset now, out string problem,
+        bool requireSignature = false)
     {
         problem = "";
         try
@@ -22,6 +34,12 @@ public sealed record OcspStaple(byte[] Der, DateTimeOffset NextUpdate)
             if (response.Status != OcspRespStatus.Successful || response.GetResponseObject() is not BasicOcspResp basic)
             {
                 problem = $"not a successful basic OCSP response (status {response.Status})";
+                return null;
+            }
+
+            if (requireSignature && (issuer is null || !SignedFor(basic, issuer)))
+            {
+                problem = issuer is null ? "the chain lacks the issuer to check the signature with" : "the signature is not the issuer's or its delegated responder's";
                 return null;
             }
 
@@ -46,12 +64,35 @@ public sealed record OcspStaple(byte[] Der, DateTimeOffset NextUpdate)
                 return null;
             }
 
-            return new OcspStaple(der, next);
+            return new OcspStaple(der, new DateTimeOffset(DateTime.SpecifyKind(single.ThisUpdate, DateTimeKind.Utc)), next);
         }
         catch (Exception e) when (e is OcspException or IOException or ArgumentException or InvalidCastException or Org.BouncyCastle.Asn1.Asn1Exception)
         {
             problem = $"not an OCSP response: {e.Message}";
             return null;
         }
+    }
+
+    // Signed by the issuer itself, or by a certificate in the response that the issuer signed
+    // and gave the OCSPSigning usage.
+    private static bool SignedFor(BasicOcspResp basic, BcCertificate issuer)
+    {
+        if (basic.Verify(issuer.GetPublicKey()))
+            return true;
+        foreach (var responder in basic.GetCerts())
+        {
+            try
+            {
+                responder.Verify(issuer.GetPublicKey());
+                if (responder.GetExtendedKeyUsage()?.Any(u => u.Id == OcspSigning) == true && responder.IsValidNow && basic.Verify(responder.GetPublicKey()))
+                    return true;
+            }
+            catch (Exception e) when (e is CertificateException or Org.BouncyCastle.Security.InvalidKeyException or Org.BouncyCastle.Security.SignatureException)
+            {
+                // Not the issuer's: try the next one.
+            }
+        }
+
+        return false;
     }
 }

@@ -2,8 +2,6 @@ using System.Net.Security;
 using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
-using Org.BouncyCastle.X509;
-using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
 namespace Pipeline.Ingress.Tls;
 
@@ -13,11 +11,12 @@ namespace Pipeline.Ingress.Tls;
 /// the name the client sends (SNI, RFC 6066 §3) and otherwise the first. An OCSP response
 /// file is re-read when it changes (replace it atomically, with a rename) and stapled only
 /// while it is valid for its certificate (<see cref="OcspStaple"/>); otherwise the handshake
-/// goes on without a staple and a warning is logged.
+/// goes on without a staple and a warning is logged. With <c>TlsOcspAuto</c>,
+/// <see cref="OcspRefresher"/> fetches responses too; the one valid longest is stapled.
 /// </summary>
 public sealed class ServerCertificates
 {
-    private readonly List<Entry> _entries = [];
+    private readonly List<ServerCertificate> _entries = [];
     private readonly X509Certificate2Collection _clientAuthorities = [];
     private readonly ILogger<ServerCertificates> _log;
 
@@ -39,7 +38,7 @@ public sealed class ServerCertificates
                 var leaf = X509Certificate2.CreateFromPemFile(options.TlsCertificate[i], options.TlsPrivateKey[i]);
                 var intermediates = new X509Certificate2Collection(chain.Skip(1).ToArray());
                 var ocsp = i < options.TlsOcspFile.Count && options.TlsOcspFile[i].Length > 0 ? options.TlsOcspFile[i] : null;
-                _entries.Add(new Entry(leaf, intermediates, ocsp));
+                _entries.Add(new ServerCertificate(leaf, intermediates, ocsp));
             }
             catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
             {
@@ -49,12 +48,15 @@ public sealed class ServerCertificates
 
         if (options.TlsVerifyCertificates is { Length: > 0 } authorities)
             _clientAuthorities.ImportFromPemFile(authorities);
-        if (_entries.Any(e => e.OcspFile is not null) && !StapleShim.IsSupported)
-            _log.LogWarning("This runtime offers no way to staple OCSP responses: Ingress:TlsOcspFile is ignored");
+        if ((options.TlsOcspAuto || _entries.Any(e => e.OcspFile is not null)) && !StapleShim.IsSupported)
+            _log.LogWarning("This runtime offers no way to staple OCSP responses: Ingress:TlsOcspFile and TlsOcspAuto are ignored");
     }
 
     /// <summary>True when at least one certificate is configured: STARTTLS can be offered.</summary>
     public bool IsConfigured => _entries.Count > 0;
+
+    /// <summary>The certificates, in configuration order.</summary>
+    public IReadOnlyList<ServerCertificate> All => _entries;
 
     /// <summary>
     /// The options of one handshake, for the name the client asked for. With
@@ -93,63 +95,6 @@ public sealed class ServerCertificates
         if (presented is not null)
             chain.ChainPolicy.ExtraStore.AddRange(presented.ChainElements.Select(e => e.Certificate).ToArray());
         return chain.Build(certificate);
-    }
-
-    private sealed class Entry(X509Certificate2 leaf, X509Certificate2Collection intermediates, string? ocspFile)
-    {
-        private readonly Lock _lock = new();
-        private readonly BcCertificate _bcLeaf = new X509CertificateParser().ReadCertificate(leaf.RawData);
-        private readonly BcCertificate? _bcIssuer = intermediates.Count > 0 ? new X509CertificateParser().ReadCertificate(intermediates[0].RawData) : null;
-        private SslStreamCertificateContext? _context;
-        private DateTime _ocspWritten;
-        private DateTimeOffset _stapleExpires = DateTimeOffset.MaxValue;
-
-        public string? OcspFile { get; } = ocspFile;
-
-        public bool Matches(string name)
-        {
-            foreach (var dns in leaf.Extensions.OfType<X509SubjectAlternativeNameExtension>().SelectMany(e => e.EnumerateDnsNames()))
-            {
-                if (string.Equals(dns, name, StringComparison.OrdinalIgnoreCase))
-                    return true;
-                if (dns.StartsWith("*.", StringComparison.Ordinal) && name.IndexOf('.') is > 0 and var dot
-                    && string.Equals(dns[2..], name[(dot + 1)..], StringComparison.OrdinalIgnoreCase))
-                    return true;
-            }
-
-            return string.Equals(leaf.GetNameInfo(X509NameType.DnsName, false), name, StringComparison.OrdinalIgnoreCase);
-        }
-
-        // The context, rebuilt when the OCSP file changed or its staple expired.
-        public SslStreamCertificateContext Context(ILogger log)
-        {
-            lock (_lock)
-            {
-                var now = DateTimeOffset.UtcNow;
-                var written = OcspFile is null ? default : File.GetLastWriteTimeUtc(OcspFile);
-                if (_context is not null && written == _ocspWritten && now < _stapleExpires)
-                    return _context;
-
-                _ocspWritten = written;
-                _stapleExpires = DateTimeOffset.MaxValue;
-                _context = SslStreamCertificateContext.Create(leaf, intermediates, offline: true);
-                if (OcspFile is null || !StapleShim.IsSupported)
-                    return _context;
-                OcspStaple? staple = null;
-                var problem = "the file is missing";
-                if (File.Exists(OcspFile))
-                    staple = OcspStaple.Check(File.ReadAllBytes(OcspFile), _bcLeaf, _bcIssuer, now, out problem);
-                if (staple is null)
-                {
-                    log.LogWarning("Not stapling {OcspFile} for {Subject}: {Problem}", OcspFile, leaf.Subject, problem);
-                    return _context;
-                }
-
-                StapleShim.Apply(_context, staple);
-                _stapleExpires = staple.NextUpdate;
-                return _context;
-            }
-        }
     }
 }
 

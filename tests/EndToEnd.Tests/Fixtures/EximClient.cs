@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Pipeline.EndToEnd.Tests.Fixtures;
 
 /// <summary>
@@ -66,19 +64,8 @@ public sealed class EximClient : IDisposable
     /// <summary>Submits a message and delivers it in the foreground.</summary>
     public async Task<string> SendAsync(string sender, string content, params string[] recipients)
     {
-        var info = new ProcessStartInfo("exim4", ["-C", Configuration, "-odi", "-f", sender, "--", .. recipients])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.StandardInput.WriteAsync(content);
-        process.StandardInput.Close();
-        await process.WaitForExitAsync();
-        return await output + await error;
+        var (_, output) = await Command.RunAsync("exim4", ["-C", Configuration, "-odi", "-f", sender, "--", .. recipients], content);
+        return output;
     }
 
     public void Dispose() => Directory.Delete(_folder, recursive: true);

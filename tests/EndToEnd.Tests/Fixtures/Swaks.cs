@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 
 namespace Pipeline.EndToEnd.Tests.Fixtures;
@@ -15,24 +14,9 @@ public static partial class Swaks
     /// <summary>Runs swaks against 127.0.0.1:<paramref name="port"/>; <paramref name="data"/>, when given, is the message (<c>--data -</c>).</summary>
     public static async Task<Result> SendAsync(int port, string? data, params string[] arguments)
     {
-        var info = new ProcessStartInfo("swaks", ["--server", $"127.0.0.1:{port}", "--timeout", "60", .. arguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-        };
-        if (data is not null)
-        {
-            info.ArgumentList.Add("--data");
-            info.ArgumentList.Add("-");
-        }
-        using var process = Process.Start(info)!;
-        await process.StandardInput.WriteAsync(data ?? "");
-        process.StandardInput.Close();
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new Result(process.ExitCode, await output + await error);
+        string[] fromInput = data is null ? [] : ["--data", "-"];
+        var (exitCode, output) = await Command.RunAsync("swaks", ["--server", $"127.0.0.1:{port}", "--timeout", "60", .. arguments, .. fromInput], data ?? "");
+        return new Result(exitCode, output);
     }
 
     [GeneratedRegex(@"<[-~]  250 2\.0\.0 OK id=(\S+)")]

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Pipeline.EndToEnd.Tests.Fixtures;
 
 /// <summary>
@@ -9,10 +7,11 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// </summary>
 public sealed class TestPki : IDisposable
 {
-    public TestPki()
+    /// <param name="ocspUrl">The responder the server certificate names.</param>
+    public TestPki(string ocspUrl = "http://127.0.0.1:1/")
     {
         Folder = Directory.CreateTempSubdirectory("pipeline-pki-").FullName;
-        File.WriteAllText(Path(".ext"), "subjectAltName=DNS:mail.test,DNS:*.mail.test\nauthorityInfoAccess=OCSP;URI:http://127.0.0.1:1/\n");
+        File.WriteAllText(Path(".ext"), $"subjectAltName=DNS:mail.test,DNS:*.mail.test\nauthorityInfoAccess=OCSP;URI:{ocspUrl}\n");
         OpenSsl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=Pipeline Test CA");
         OpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=mail.test");
         OpenSsl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "30", "-extfile", ".ext");
@@ -49,21 +48,11 @@ public sealed class TestPki : IDisposable
 
     public string OpenSsl(params string[] arguments) => Run("openssl", arguments);
 
+    // The PKI is made before any test runs, so synchronously.
     private string Run(string program, string[] arguments)
     {
-        var info = new ProcessStartInfo(program, arguments)
-        {
-            WorkingDirectory = Folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-            throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {error}");
-        return output.Result;
+        var (exitCode, output) = Command.RunAsync(program, arguments, "", workingDirectory: Folder).GetAwaiter().GetResult();
+        return exitCode == 0 ? output : throw new InvalidOperationException($"{program} {string.Join(' ', arguments)} failed: {output}");
     }
 
     public void Dispose() => Directory.Delete(Folder, recursive: true);

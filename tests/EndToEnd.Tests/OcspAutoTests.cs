@@ -1,0 +1,87 @@
+using Pipeline.EndToEnd.Tests.Fixtures;
+
+namespace Pipeline.EndToEnd.Tests;
+
+/// <summary>
+/// The pipeline with <c>TlsOcspAuto</c>, its certificate naming a live OCSP responder
+/// (<c>openssl ocsp</c>) whose first answers are valid for ten seconds only.
+/// </summary>
+public sealed class OcspAutoFixture : PipelineFixture
+{
+    public OcspAutoFixture()
+    {
+        Pki = new TestPki(Responder.Url);
+        Responder.ClockShift = "-50s";
+        Responder.ValidMinutes = 1;
+        Responder.Start(Pki);
+    }
+
+    public OcspResponder Responder { get; } = new();
+
+    public TestPki Pki { get; }
+
+    protected override Dictionary<string, string> Extra => new()
+    {
+        ["Ingress:TlsCertificate:0"] = Pki.Chain,
+        ["Ingress:TlsPrivateKey:0"] = Pki.Key,
+        ["Ingress:TlsOcspAuto"] = "true",
+        ["Ingress:TlsOcspRetryInterval"] = "00:00:01",
+    };
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Responder.Dispose();
+        Pki.Dispose();
+    }
+}
+
+/// <summary>TlsOcspAuto: staples fetched from the certificate's responder, kept while it is down, refreshed before they expire.</summary>
+public sealed class ocsp_stapling_from_the_responder(OcspAutoFixture fixture) : IClassFixture<OcspAutoFixture>
+{
+    private Task<string> SClientAsync() => SClient.StatusAsync(fixture.Settings.SmtpPort, fixture.Pki.CaCertificate);
+
+    private static async Task<string> PollAsync(Func<Task<string>> probe, Func<string, bool> until, TimeSpan limit)
+    {
+        var end = DateTime.UtcNow + limit;
+        var output = await probe();
+        while (!until(output) && DateTime.UtcNow < end)
+        {
+            await Task.Delay(500);
+            output = await probe();
+        }
+
+        return output;
+    }
+
+    private static bool Stapled(string output) => output.Contains("OCSP Response Status: successful", StringComparison.Ordinal);
+
+    [Fact]
+    public async Task staples_what_the_responder_says_keeps_it_while_the_responder_is_down_and_refreshes_it()
+    {
+        // The responder's first answers: thisUpdate 50 s ago, nextUpdate 10 s ahead.
+        var first = await PollAsync(SClientAsync, Stapled, TimeSpan.FromSeconds(10));
+        Assert.Contains("Cert Status: good", first, StringComparison.Ordinal);
+        Assert.Contains("Verify return code: 0 (ok)", first, StringComparison.Ordinal);
+
+        // Down: fetches fail, the last good response is still stapled ...
+        fixture.Responder.Stop();
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        Assert.True(Stapled(await SClientAsync()));
+        Assert.Contains("Could not fetch an OCSP response", fixture.Pipeline.Output, StringComparison.Ordinal);
+
+        // ... until it expires: then nothing is.
+        var expired = await PollAsync(SClientAsync, o => o.Contains("OCSP response: no response sent", StringComparison.Ordinal), TimeSpan.FromSeconds(15));
+        Assert.Contains("OCSP response: no response sent", expired, StringComparison.Ordinal);
+
+        // Back, with answers valid for a day: stapled again, and not fetched again before halfway.
+        fixture.Responder.ClockShift = null;
+        fixture.Responder.ValidMinutes = 24 * 60;
+        fixture.Responder.Resume();
+        var refreshed = await PollAsync(SClientAsync, Stapled, TimeSpan.FromSeconds(10));
+        Assert.Contains("Cert Status: good", refreshed, StringComparison.Ordinal);
+        var requests = fixture.Responder.Requests;
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.Equal(requests, fixture.Responder.Requests);
+    }
+}
