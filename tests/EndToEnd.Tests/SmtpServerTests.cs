@@ -195,6 +195,27 @@ public sealed partial class the_smtp_server(PipelineFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task exim_relays_smtputf8_mail_with_8bit_content_in_bdat_chunks()
+    {
+        using var exim = new EximClient(Port);
+        var subject = $"eai-{Guid.NewGuid():N}";
+        var output = await exim.SubmitSmtpAsync("EHLO client.test\r\nMAIL FROM:<jürgen@origin.test> SMTPUTF8 BODY=8BITMIME\r\n" +
+            $"RCPT TO:<δοκιμή@example.test>\r\nDATA\r\nSubject: {subject}\r\n\r\nGrüße, ½ € — 8 bits\r\n.\r\nQUIT\r\n");
+        var log = exim.MainLog;
+
+        // Exim 4.96 passes SMTPUTF8 on from a -bs submission but not BODY=8BITMIME; the
+        // raw-client BDAT test above checks that parameter. K: Exim sent the message with BDAT (RFC 3030) because ingress offered CHUNKING.
+        Assert.Matches(@"=> δοκιμή@example\.test R=to_pipeline T=pipeline_smtp H=127\.0\.0\.1 \[127\.0\.0\.1\] .*K C=""250 2\.0\.0 OK id=", log);
+        var id = System.Text.RegularExpressions.Regex.Match(log, @"250 2\.0\.0 OK id=([^""\s]+)").Groups[1].Value;
+        var received = await ReceivedEventAsync(id);
+        Assert.True(received.GetProperty("smtpUtf8").GetBoolean(), output + log);
+        Assert.Equal("utf8smtp", received.GetProperty("protocol").GetString());
+        Assert.Equal("jürgen@origin.test", received.GetProperty("sender").GetString());
+        var delivered = Assert.Single(await fixture.DeliveredAsync(id, subject));
+        Assert.Contains("Grüße, ½ € — 8 bits", delivered, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task refuses_to_relay_unless_the_client_is_in_relay_from_hosts()
     {
         await using (var outsider = await OpenAsync())

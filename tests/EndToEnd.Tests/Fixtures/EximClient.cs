@@ -68,5 +68,15 @@ public sealed class EximClient : IDisposable
         return output;
     }
 
+    /// <summary>
+    /// Submits a message as an SMTP session on standard input (<c>-bs</c>), so that it arrives
+    /// with what only SMTP can say (SMTPUTF8, BODY=8BITMIME), and delivers it in the foreground.
+    /// </summary>
+    public async Task<string> SubmitSmtpAsync(string session)
+    {
+        var (_, output) = await Command.RunAsync("exim4", ["-C", Configuration, "-odi", "-bs"], session);
+        return output;
+    }
+
     public void Dispose() => Directory.Delete(_folder, recursive: true);
 }
