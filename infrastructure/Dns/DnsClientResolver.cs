@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using DnsClient;
 using DnsClient.Protocol;
 using Pipeline.Infrastructure.Configuration;
@@ -63,6 +64,39 @@ public sealed class DnsClientResolver : IDnsResolver
             : v4.Status == DnsStatus.NameNotFound ? DnsStatus.NameNotFound : DnsStatus.NoData;
         return new DnsResult<IPAddress>(status, [], false, v4.Error ?? v6.Error);
     }
+
+    /// <inheritdoc />
+    public async Task<DnsResult<IPAddress>> GetAddressesAsync(string host, AddressFamily family, CancellationToken cancellationToken)
+    {
+        var type = family == AddressFamily.InterNetworkV6 ? QueryType.AAAA : QueryType.A;
+        var (status, response, error) = await QueryAsync(host, type, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<IPAddress> addresses = response is null ? [] : type == QueryType.A
+            ? response.Answers.ARecords().Select(r => r.Address).ToList()
+            : response.Answers.AaaaRecords().Select(r => r.Address).ToList();
+        return Result(status, addresses, response, error);
+    }
+
+    /// <inheritdoc />
+    public async Task<DnsResult<string>> GetTxtAsync(string name, CancellationToken cancellationToken)
+    {
+        var (status, response, error) = await QueryAsync(name, QueryType.TXT, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> texts = response is null ? [] : response.Answers.TxtRecords().Select(r => string.Concat(r.Text)).ToList();
+        return Result(status, texts, response, error);
+    }
+
+    /// <inheritdoc />
+    public async Task<DnsResult<string>> GetPtrAsync(IPAddress address, CancellationToken cancellationToken)
+    {
+        var (status, response, error) = await QueryAsync(address.GetArpaName(), QueryType.PTR, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<string> names = response is null ? [] : response.Answers.PtrRecords().Select(r => r.PtrDomainName.Value.TrimEnd('.')).ToList();
+        return Result(status, names, response, error);
+    }
+
+    // Found only when the answer holds records of the type asked (a CNAME alone is no data).
+    private static DnsResult<T> Result<T>(DnsStatus status, IReadOnlyList<T> records, IDnsQueryResponse? response, string? error) =>
+        status == DnsStatus.Found && records.Count == 0
+            ? new DnsResult<T>(DnsStatus.NoData, [], response?.Header.IsAuthenticData ?? false)
+            : new DnsResult<T>(status, records, response?.Header.IsAuthenticData ?? false, error);
 
     private async Task<(DnsStatus Status, IDnsQueryResponse? Response, string? Error)> QueryAsync(
         string name, QueryType type, CancellationToken cancellationToken)

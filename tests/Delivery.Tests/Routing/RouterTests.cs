@@ -15,6 +15,15 @@ public class RouterTests
 
         public Task<DnsResult<IPAddress>> GetAddressesAsync(string host, CancellationToken cancellationToken) =>
             Task.FromResult(new DnsResult<IPAddress>(DnsStatus.NameNotFound, [], false));
+
+        public Task<DnsResult<IPAddress>> GetAddressesAsync(string host, System.Net.Sockets.AddressFamily family, CancellationToken cancellationToken) =>
+            GetAddressesAsync(host, cancellationToken);
+
+        public Task<DnsResult<string>> GetTxtAsync(string name, CancellationToken cancellationToken) =>
+            Task.FromResult(new DnsResult<string>(DnsStatus.NameNotFound, [], false));
+
+        public Task<DnsResult<string>> GetPtrAsync(IPAddress address, CancellationToken cancellationToken) =>
+            Task.FromResult(new DnsResult<string>(DnsStatus.NameNotFound, [], false));
     }
 
     private static DeliveryOptions Options(params RouteOptions[] routes) => new() { Routes = [.. routes] };
