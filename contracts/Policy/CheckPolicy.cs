@@ -16,6 +16,12 @@ namespace Pipeline.Contracts.Policy;
 /// <param name="Deadline">When ingress stops waiting; a verdict after it is useless.</param>
 /// <param name="Proxy">When the client came through a PROXY-protocol proxy: Exim's <c>$proxy_*</c> values.</param>
 /// <param name="ContentFilter">At <see cref="PolicyStage.Data"/>: the content checks the recipients' verdicts named.</param>
+/// <param name="AuthenticatedId">The name the client authenticated as (Exim's <c>$authenticated_id</c>), or null.</param>
+/// <param name="Variables">
+/// What earlier verdicts of this connection set: ACL variables (<c>acl_c_*</c> for the
+/// connection, <c>acl_m_*</c> for the message) and results worth keeping such as SPF's, so
+/// that any policy worker can answer any check.
+/// </param>
 public sealed record CheckPolicy(
     string ConnectionId,
     PolicyStage Stage,
@@ -28,4 +34,6 @@ public sealed record CheckPolicy(
     long? Size,
     DateTimeOffset Deadline,
     Events.ProxySession? Proxy = null,
-    string? ContentFilter = null);
+    string? ContentFilter = null,
+    string? AuthenticatedId = null,
+    IReadOnlyDictionary<string, string>? Variables = null);

@@ -11,4 +11,7 @@ public enum PolicyAction
 
     /// <summary>Refuse for now (4xx); the client tries again later.</summary>
     Defer,
+
+    /// <summary>Answer as if accepted, but throw away the recipient (at RCPT) or the message (at the end of data).</summary>
+    Discard,
 }

@@ -9,7 +9,10 @@ namespace Pipeline.Contracts.Policy;
 /// must get at the end of data, null for the default ones. Recipients with different names
 /// cannot share one message unless the client uses PRDR; ingress defers the later ones.
 /// </param>
-public sealed record PolicyVerdict(PolicyAction Action, string? Message = null, string? LogMessage = null, string? ContentFilter = null)
+/// <param name="Variables">The variables to send with the next checks of this connection (see <see cref="CheckPolicy.Variables"/>); null for no change.</param>
+/// <param name="AddHeaders">Header lines to add to the message (Exim's <c>add_header</c>), each a complete <c>Name: value</c>.</param>
+public sealed record PolicyVerdict(PolicyAction Action, string? Message = null, string? LogMessage = null, string? ContentFilter = null,
+    IReadOnlyDictionary<string, string>? Variables = null, IReadOnlyList<string>? AddHeaders = null)
 {
     /// <summary>An accept with no text.</summary>
     public static PolicyVerdict Accepted { get; } = new(PolicyAction.Accept);

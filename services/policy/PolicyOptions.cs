@@ -14,6 +14,12 @@ public sealed class PolicyOptions
     /// engine takes over from it.
     /// </summary>
     public List<StaticVerdict> Verdicts { get; set; } = [];
+
+    /// <summary>The rule file (docs/rules.md): the ACL of each stage. None: every stage accepts.</summary>
+    public string? Rules { get; set; }
+
+    /// <summary>The name policy gives the receiving host (<c>$primary_hostname</c>, SPF's <c>%{r}</c> and headers). Defaults to the machine's host name.</summary>
+    public string PrimaryHostname { get; set; } = System.Net.Dns.GetHostName();
 }
 
 /// <summary>One entry of <c>Policy:Verdicts</c>.</summary>

@@ -1,9 +1,13 @@
 using MassTransit;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Configuration;
+using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Hosting;
+using Pipeline.Policy.Rules;
+using Pipeline.Policy.Spf;
 using Pipeline.Policy.Verdicts;
 
 namespace Pipeline.Policy;
@@ -17,8 +21,17 @@ public sealed class PolicyRole : PipelineRole
     /// <inheritdoc />
     public override void ConfigureServices(IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(builder.Configuration.GetSettings<PolicyOptions>(PolicyOptions.Section));
-        builder.Services.AddSingleton<IVerdictSource, StaticVerdicts>();
+        var options = builder.Configuration.GetSettings<PolicyOptions>(PolicyOptions.Section);
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(options.Rules is { Length: > 0 } file
+            ? RuleFileParser.Parse(File.ReadAllText(file), file)
+            : RuleSet.Empty);
+        builder.Services.TryAddSingleton(builder.Configuration.GetSettings<DnsSettings>(DnsSettings.Section));
+        builder.Services.TryAddSingleton<IDnsResolver, DnsClientResolver>();
+        builder.Services.AddSingleton<SpfChecker>();
+        builder.Services.AddSingleton<AclEvaluator>();
+        builder.Services.AddSingleton<StaticVerdicts>();
+        builder.Services.AddSingleton<IVerdictSource, RuleVerdicts>();
 
         // An ingress in this same process calls policy directly: no broker, no serialization.
         builder.Services.AddSingleton<IPolicyService, LocalPolicyService>();

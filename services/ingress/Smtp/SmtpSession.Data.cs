@@ -31,6 +31,13 @@ public sealed partial class SmtpSession
             return;
         }
 
+        if (await PredataRefusalAsync(_transaction, ct).ConfigureAwait(false) is { } refusal)
+        {
+            _transaction = null;
+            await ReplyAsync(refusal, ct).ConfigureAwait(false);
+            return;
+        }
+
         var content = StartContent(_transaction, chunked: false);
         await ReplyAsync(SmtpReplies.StartData, ct).ConfigureAwait(false);
         await ReadDataAsync(content, ct).ConfigureAwait(false);
@@ -67,7 +74,15 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var content = _transaction!.Content ?? StartContent(_transaction, chunked: true);
+        if (_transaction!.Content is null && await PredataRefusalAsync(_transaction, ct).ConfigureAwait(false) is { } predata)
+        {
+            _transaction = null;
+            await ReadChunkAsync(size, null, ct).ConfigureAwait(false);
+            await ReplyAsync(predata, ct).ConfigureAwait(false);
+            return;
+        }
+
+        var content = _transaction.Content ?? StartContent(_transaction, chunked: true);
         await ReadChunkAsync(size, content, ct).ConfigureAwait(false);
         if (!last)
         {
@@ -77,6 +92,14 @@ public sealed partial class SmtpSession
 
         content.Decoder.Complete(content.Bytes);
         await FinishAsync(ct).ConfigureAwait(false);
+    }
+
+    // acl_smtp_predata: the refusal to send instead of going on with the content, or null.
+    private async Task<string?> PredataRefusalAsync(SmtpTransaction transaction, CancellationToken ct)
+    {
+        var (verdict, reply) = await CheckAsync(PolicyStage.Predata, transaction.Sender, null,
+            transaction.Recipients.Select(r => r.Address).ToList(), null, ct).ConfigureAwait(false);
+        return verdict is PolicyAction.Accept or PolicyAction.Discard ? null : reply;
     }
 
     private MessageContent StartContent(SmtpTransaction transaction, bool chunked)
@@ -89,6 +112,7 @@ public sealed partial class SmtpSession
         };
         content.Bytes.Write(Encoding.UTF8.GetBytes(ReceivedHeader.Format(_helo, ClientAddress, _client.Port, _options.PrimaryHostname,
             Protocol(transaction), content.MessageId, transaction.Recipients.Select(r => r.Address).ToList(), now)));
+        content.TraceLength = content.Bytes.WrittenCount;
         transaction.Content = content;
         return content;
     }
@@ -125,6 +149,14 @@ public sealed partial class SmtpSession
         var addresses = transaction.Recipients.Select(r => r.Address).ToList();
         var (verdict, reply) = await CheckAsync(PolicyStage.Data, transaction.Sender, null, addresses, content.Bytes.WrittenCount,
             transaction.ContentFilter, ct).ConfigureAwait(false);
+        if (verdict.Action == PolicyAction.Discard)
+        {
+            // Exim's discard: the client is told all is well, and nothing is kept.
+            _log.LogInformation("Message {MessageId} discarded by policy on {ConnectionId}", content.MessageId, _journal.ConnectionId);
+            await ReplyAsync($"250 2.0.0 OK id={content.MessageId}", ct).ConfigureAwait(false);
+            return;
+        }
+
         if (verdict.Action != PolicyAction.Accept)
         {
             await ReplyAsync(reply!, ct).ConfigureAwait(false);
@@ -164,7 +196,7 @@ public sealed partial class SmtpSession
             _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId);
         try
         {
-            await _spooler.CommitAsync(received, content.Bytes.WrittenMemory, ct).ConfigureAwait(false);
+            await _spooler.CommitAsync(received, WithAddedHeaders(content, transaction.AddedHeaders), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -182,6 +214,20 @@ public sealed partial class SmtpSession
             await ReplyAsync(final, ct).ConfigureAwait(false);
         else
             await ReplyPrdrAsync(perRecipient, final, ct).ConfigureAwait(false);
+    }
+
+    // The message as stored: the Received header, the headers policy added, then the content.
+    private static ReadOnlyMemory<byte> WithAddedHeaders(MessageContent content, List<string> headers)
+    {
+        if (headers.Count == 0)
+            return content.Bytes.WrittenMemory;
+        var added = Encoding.UTF8.GetBytes(string.Concat(headers.Select(h => h.TrimEnd('\r', '\n') + "\r\n")));
+        var whole = new byte[content.Bytes.WrittenCount + added.Length];
+        var written = content.Bytes.WrittenSpan;
+        written[..content.TraceLength].CopyTo(whole);
+        added.CopyTo(whole, content.TraceLength);
+        written[content.TraceLength..].CopyTo(whole.AsSpan(content.TraceLength + added.Length));
+        return whole;
     }
 
     // 353, then one reply per recipient in RCPT order, then the final reply (draft-hall-prdr-00 §4).

@@ -16,7 +16,16 @@ public sealed partial class SmtpSession
             return;
         }
 
+        var previous = _helo;
         _helo = command.Argument.Split(' ')[0];
+        var (verdict, refusal) = await CheckAsync(PolicyStage.Helo, null, null, null, null, ct).ConfigureAwait(false);
+        if (verdict is not (PolicyAction.Accept or PolicyAction.Discard))
+        {
+            _helo = previous;
+            await ReplyAsync(refusal!, ct).ConfigureAwait(false);
+            return;
+        }
+
         _extended = command.Verb == SmtpVerb.Ehlo;
         _transaction = null;
         var hello = $"{_options.PrimaryHostname} Hello {SmtpReplies.Printable(_helo)} [{ClientAddress}]";
@@ -84,8 +93,9 @@ public sealed partial class SmtpSession
             return;
         }
 
+        ForgetMessageVariables();
         var (verdict, reply) = await CheckAsync(PolicyStage.Mail, path.Address, null, null, null, ct).ConfigureAwait(false);
-        if (verdict == PolicyAction.Accept)
+        if (verdict is PolicyAction.Accept or PolicyAction.Discard)
             _transaction = new SmtpTransaction(path.Address, parameters);
         await ReplyAsync(reply ?? SmtpReplies.SenderOk, ct).ConfigureAwait(false);
     }
@@ -127,7 +137,9 @@ public sealed partial class SmtpSession
         }
 
         var (verdict, reply) = await CheckAsync(PolicyStage.Rcpt, _transaction.Sender, path.Address, null, null, null, ct).ConfigureAwait(false);
-        if (verdict.Action == PolicyAction.Accept)
+        if (verdict.Action == PolicyAction.Discard)
+            _log.LogInformation("Recipient <{Recipient}> discarded by policy on {ConnectionId}", path.Address, _journal.ConnectionId);
+        else if (verdict.Action == PolicyAction.Accept)
         {
             // One message gets one set of content checks; without PRDR to give each recipient
             // its own verdict, a recipient needing other checks waits for another transaction.

@@ -268,30 +268,4 @@ public sealed partial class SmtpSession
 
         await ReplyAsync(reply, ct).ConfigureAwait(false);
     }
-
-    // Asks policy and records the verdict. Returns the reply to send instead of the default
-    // accept reply, or null to send the default.
-    private async Task<(PolicyAction Action, string? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
-        IReadOnlyList<string>? recipients, long? size, CancellationToken ct)
-    {
-        var (verdict, reply) = await CheckAsync(stage, sender, recipient, recipients, size, null, ct).ConfigureAwait(false);
-        return (verdict.Action, reply);
-    }
-
-    private async Task<(PolicyVerdict Verdict, string? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
-        IReadOnlyList<string>? recipients, long? size, string? contentFilter, CancellationToken ct)
-    {
-        var (verdict, timedOut) = await _policy.CheckAsync(deadline => new CheckPolicy(
-            _journal.ConnectionId, stage, ClientAddress, _client.Port, _helo, sender, recipient, recipients, size, deadline, _proxy, contentFilter), ct).ConfigureAwait(false);
-        var reply = verdict.Action switch
-        {
-            PolicyAction.Accept => verdict.Message is null ? null : EnhancedStatus.Compose("250", "2.0.0", verdict.Message),
-            PolicyAction.Deny => EnhancedStatus.Compose("550", "5.7.1", verdict.Message ?? "Administrative prohibition"),
-            _ => EnhancedStatus.Compose("451", "4.7.1", verdict.Message ?? "Temporary local problem - please try later"),
-        };
-        // Accepts are implied by the conversation going on; refusals and timeouts are recorded.
-        if (verdict.Action != PolicyAction.Accept || timedOut)
-            _journal.Add(new PolicyVerdictGiven(_journal.ConnectionId, stage, verdict.Action, reply ?? "250", sender, recipient, timedOut));
-        return (verdict, reply);
-    }
 }

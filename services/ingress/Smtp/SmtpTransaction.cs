@@ -22,6 +22,9 @@ public sealed class SmtpTransaction(string sender, MailParameters parameters)
     /// <summary>The content checks the whole message gets: the recipients' common one, or null when they differ.</summary>
     public string? ContentFilter => ContentFilters.Distinct().Count() == 1 ? ContentFilters[0] : null;
 
+    /// <summary>Header lines policy's verdicts added (Exim's <c>add_header</c>), put after the Received header at commit.</summary>
+    public List<string> AddedHeaders { get; } = [];
+
     /// <summary>The content being received, from the first BDAT chunk or DATA on.</summary>
     public MessageContent? Content { get; set; }
 }
@@ -39,6 +42,9 @@ public sealed class MessageContent(string messageId, DateTimeOffset startedAt, D
     public DateTimeOffset Deadline { get; } = deadline;
 
     public ArrayBufferWriter<byte> Bytes { get; } = new(64 * 1024);
+
+    /// <summary>The length of the trace header written before the client's content.</summary>
+    public int TraceLength { get; set; }
 
     /// <summary>True for BDAT, false for DATA.</summary>
     public bool Chunked { get; init; }

@@ -18,7 +18,7 @@ public class PipelineFixture : IAsyncLifetime
 
     public HistoryClient History { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         Sink = await SmtpSink.StartAsync();
         var extra = new Dictionary<string, string>
