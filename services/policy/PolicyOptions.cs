@@ -18,6 +18,12 @@ public sealed class PolicyOptions
     /// <summary>The rule file (docs/rules.md): the ACL of each stage. None: every stage accepts.</summary>
     public string? Rules { get; set; }
 
+    /// <summary>
+    /// Redis servers for <c>${lookup redis{...}}</c> in rules (Exim's <c>redis_servers</c>), each
+    /// <c>host[:port]/database/password</c>, tried in order until one answers. Defaults to none.
+    /// </summary>
+    public List<string> RedisServers { get; set; } = [];
+
     /// <summary>The name policy gives the receiving host (<c>$primary_hostname</c>, SPF's <c>%{r}</c> and headers). Defaults to the machine's host name.</summary>
     public string PrimaryHostname { get; set; } = System.Net.Dns.GetHostName();
 }

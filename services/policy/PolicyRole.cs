@@ -6,6 +6,7 @@ using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Configuration;
 using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Hosting;
+using Pipeline.Policy.Lookups;
 using Pipeline.Policy.Rules;
 using Pipeline.Policy.Spf;
 using Pipeline.Policy.Verdicts;
@@ -29,6 +30,7 @@ public sealed class PolicyRole : PipelineRole
         builder.Services.TryAddSingleton(builder.Configuration.GetSettings<DnsSettings>(DnsSettings.Section));
         builder.Services.TryAddSingleton<IDnsResolver, DnsClientResolver>();
         builder.Services.AddSingleton<SpfChecker>();
+        builder.Services.AddSingleton<RedisLookup>();
         builder.Services.AddSingleton<AclEvaluator>();
         builder.Services.AddSingleton<StaticVerdicts>();
         builder.Services.AddSingleton<IVerdictSource, RuleVerdicts>();

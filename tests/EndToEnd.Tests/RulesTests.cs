@@ -3,13 +3,16 @@ using Pipeline.EndToEnd.Tests.Fixtures;
 namespace Pipeline.EndToEnd.Tests;
 
 /// <summary>
-/// The pipeline with a rule file whose RCPT ACL is Exim's SPF example, and a real NSD serving
-/// the SPF records of spf.test: pass.spf.test allows 127.0.0.1, fail.spf.test allows nobody,
-/// soft.spf.test softfails everybody.
+/// The pipeline with a rule file whose RCPT ACL is Exim's SPF example followed by relay control
+/// from a Redis set; a real NSD serves the SPF records of spf.test (pass.spf.test allows
+/// 127.0.0.0/8, fail.spf.test allows nobody, soft.spf.test softfails everybody) and a real Redis
+/// holds relay_from_ips. Ingress leaves relay control to the rules (RelayFromHosts = *).
 /// </summary>
 public sealed class RulesFixture : PipelineFixture
 {
     public DnsServer Dns { get; private set; } = null!;
+
+    public RedisServer Redis { get; private set; } = null!;
 
     private readonly string _rules = Path.Combine(Directory.CreateTempSubdirectory("pipeline-rules-").FullName, "rules.conf");
 
@@ -20,6 +23,8 @@ public sealed class RulesFixture : PipelineFixture
             "fail IN TXT \"v=spf1 ip4:192.0.2.1 -all\"",
             "soft IN TXT \"v=spf1 ~all\"",
             "include IN TXT \"v=spf1 include:pass.spf.test -all\"");
+        Redis = await RedisServer.StartAsync();
+        await Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.1", "192.0.2.0/24");
         await File.WriteAllTextAsync(_rules, """
             # The RCPT ACL of Exim's SPF section, in the pipeline's rule format.
             rcpt:
@@ -31,7 +36,9 @@ public sealed class RulesFixture : PipelineFixture
               warn    spf = softfail : neutral
                       set acl_m_spf_doubt = yes
               warn    add_header = $spf_received
-              accept
+              accept  domains = example.test
+              accept  hosts = <\n ${lookup redis{SMEMBERS relay_from_ips}}
+              deny    message = relay not permitted by the rules
             """);
         await base.InitializeAsync();
     }
@@ -41,12 +48,15 @@ public sealed class RulesFixture : PipelineFixture
         ["Policy:Rules"] = _rules,
         ["Policy:PrimaryHostname"] = "mx.example.test",
         ["Dns:Servers:0"] = $"127.0.0.1:{Dns.Port}",
+        ["Policy:RedisServers:0"] = $"127.0.0.1:{Redis.Port}//",
+        ["Ingress:RelayFromHosts:0"] = "*",
     };
 
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
         await Dns.DisposeAsync();
+        await Redis.DisposeAsync();
         Directory.Delete(Path.GetDirectoryName(_rules)!, recursive: true);
     }
 }
@@ -79,5 +89,48 @@ public sealed class acl_rules(RulesFixture fixture) : IClassFixture<RulesFixture
         Assert.Contains($"Received-SPF: {result} (mx.example.test: ", delivered, StringComparison.Ordinal);
         Assert.Contains($"client-ip=127.0.0.1; envelope-from=\"{from}\"; helo=", delivered, StringComparison.Ordinal);
         Assert.True(delivered.IndexOf("Received-SPF:", StringComparison.Ordinal) < delivered.IndexOf("Subject:", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>Relay control from a Redis set through the rules, with swaks.</summary>
+public sealed class redis_lookups(RulesFixture fixture) : IClassFixture<RulesFixture>
+{
+    private Task<Swaks.Result> RelayAsync(string from, string subject) =>
+        Swaks.SendAsync(fixture.Settings.SmtpPort, null, "--local-interface", from, "--from", "alice@pass.spf.test",
+            "--to", "someone@elsewhere.test", "--header", $"Subject: {subject}");
+
+    [Fact]
+    public async Task a_client_in_the_redis_set_may_relay_and_others_may_not()
+    {
+        var subject = $"relay-{Guid.NewGuid():N}";
+        var member = await RelayAsync("127.0.0.1", subject);
+        Assert.NotNull(member.MessageId);
+        Assert.Single(await fixture.DeliveredAsync(member.MessageId!, subject));
+
+        var outsider = await RelayAsync("127.0.0.2", "outsider");
+        Assert.Contains("<** 550 5.7.1 relay not permitted by the rules", outsider.Transcript, StringComparison.Ordinal);
+
+        await fixture.Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.2");
+        Assert.NotNull((await RelayAsync("127.0.0.2", "now a member")).MessageId);
+        await fixture.Redis.CliAsync("SREM", "relay_from_ips", "127.0.0.2");
+    }
+
+    [Fact]
+    public async Task a_redis_server_that_is_down_defers_and_never_accepts()
+    {
+        await fixture.Redis.StopAsync();
+        try
+        {
+            var swaks = await RelayAsync("127.0.0.1", "redis-down");
+            Assert.Contains("<** 451 4.7.1 Temporary local problem - please try later", swaks.Transcript, StringComparison.Ordinal);
+            Assert.Null(swaks.MessageId);
+        }
+        finally
+        {
+            await fixture.Redis.StartAgainAsync();
+            await fixture.Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.1", "192.0.2.0/24");
+        }
+
+        Assert.NotNull((await RelayAsync("127.0.0.1", "redis-back")).MessageId);
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Lists;
+using Pipeline.Policy.Lookups;
 using Pipeline.Policy.Spf;
 
 namespace Pipeline.Policy.Rules;
@@ -17,6 +18,20 @@ public sealed class AclEvaluator(ILogger<AclEvaluator> log)
 {
     /// <summary>The verdict of <paramref name="statements"/> for the check in <paramref name="context"/>.</summary>
     public async Task<PolicyVerdict> EvaluateAsync(IReadOnlyList<AclStatement> statements, PolicyContext context)
+    {
+        try
+        {
+            return await RunAsync(statements, context).ConfigureAwait(false);
+        }
+        catch (RedisUnavailableException e)
+        {
+            // A lookup that cannot be made decides nothing: the client tries again later.
+            log.LogWarning("{Stage} ACL on {ConnectionId} deferred: {Error}", context.Check.Stage, context.Check.ConnectionId, e.Message);
+            return new PolicyVerdict(PolicyAction.Defer, "Temporary local problem - please try later", e.Message);
+        }
+    }
+
+    private async Task<PolicyVerdict> RunAsync(IReadOnlyList<AclStatement> statements, PolicyContext context)
     {
         var headers = new List<string>();
         foreach (var statement in statements)

@@ -13,7 +13,13 @@ public static class EximList
     {
         text = text.Trim();
         var separator = ':';
-        if (text.Length >= 2 && text[0] == '<' && !char.IsWhiteSpace(text[1]) && !char.IsLetterOrDigit(text[1]))
+        if (text.StartsWith("<\\n", StringComparison.Ordinal))
+        {
+            // <\n: one item per line, as multi-valued lookups give them.
+            separator = '\n';
+            text = text[3..];
+        }
+        else if (text.Length >= 2 && text[0] == '<' && !char.IsWhiteSpace(text[1]) && !char.IsLetterOrDigit(text[1]))
         {
             separator = text[1];
             text = text[2..];

@@ -4,9 +4,10 @@ namespace Pipeline.Policy.Rules;
 
 /// <summary>
 /// String expansion, the part of Exim's that rules need: <c>$name</c> and <c>${name}</c> are
-/// replaced by the variable's value (empty when it has none), <c>\$</c> is a dollar sign.
-/// Exim's expansion operators (<c>${if ...}</c>, <c>${lookup ...}</c>) are not expansion
-/// syntax here: a value using them is refused when the rule file is read.
+/// replaced by the variable's value (empty when it has none), <c>\$</c> is a dollar sign, and
+/// <c>${lookup redis{COMMAND args}}</c> is the reply of a Redis command, its arguments
+/// expanded first. Exim's other operators (<c>${if ...}</c>, other lookups) are refused when
+/// the rule file is read.
 /// </summary>
 public static class Expansion
 {
@@ -33,6 +34,15 @@ public static class Expansion
             }
 
             string name;
+            if (string.CompareOrdinal(text, i, RedisLookupStart, 0, RedisLookupStart.Length) == 0
+                && Close(text, i + RedisLookupStart.Length) is var lookupEnd and > 0 && lookupEnd + 1 < text.Length && text[lookupEnd + 1] == '}')
+            {
+                var command = await ExpandAsync(text[(i + RedisLookupStart.Length)..lookupEnd], context).ConfigureAwait(false);
+                output.Append(await context.RedisAsync(command).ConfigureAwait(false));
+                i = lookupEnd + 1;
+                continue;
+            }
+
             if (text[i + 1] == '{')
             {
                 var close = text.IndexOf('}', i + 2);
@@ -54,7 +64,24 @@ public static class Expansion
         return output.ToString();
     }
 
+    private const string RedisLookupStart = "${lookup redis{";
+
+    // The index of the '}' that closes the brace opened just before start, or -1.
+    private static int Close(string text, int start)
+    {
+        var depth = 1;
+        for (var i = start; i < text.Length; i++)
+        {
+            if (text[i] == '{')
+                depth++;
+            else if (text[i] == '}' && --depth == 0)
+                return i;
+        }
+
+        return -1;
+    }
+
     /// <summary>True when <paramref name="text"/> uses only what <see cref="ExpandAsync"/> understands.</summary>
-    public static bool IsSupported(string text) => !text.Contains("${if", StringComparison.Ordinal)
-        && !text.Contains("${lookup", StringComparison.Ordinal) && !System.Text.RegularExpressions.Regex.IsMatch(text, @"\$\{[a-z_]+[ :{]");
+    public static bool IsSupported(string text) =>
+        !System.Text.RegularExpressions.Regex.IsMatch(text.Replace(RedisLookupStart, "", StringComparison.Ordinal), @"\$\{[a-z_]+[ :{]");
 }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using Pipeline.Contracts.Policy;
+using Pipeline.Policy.Lookups;
 using Pipeline.Policy.Spf;
 
 namespace Pipeline.Policy.Rules;
@@ -10,7 +11,8 @@ namespace Pipeline.Policy.Rules;
 /// connection carries, and SPF's result, computed at most once per sender and kept with the
 /// connection's variables so that later checks reuse it.
 /// </summary>
-public sealed class PolicyContext(CheckPolicy check, SpfChecker spf, string primaryHostname, CancellationToken cancellationToken)
+public sealed class PolicyContext(CheckPolicy check, SpfChecker spf, string primaryHostname, CancellationToken cancellationToken,
+    RedisLookup? redis = null)
 {
     private const string SpfIdentity = "spf_identity";
     private readonly Dictionary<string, string> _variables = new(check.Variables ?? new Dictionary<string, string>(), StringComparer.Ordinal);
@@ -39,6 +41,11 @@ public sealed class PolicyContext(CheckPolicy check, SpfChecker spf, string prim
 
     /// <summary>The client's address.</summary>
     public IPAddress Client => IPAddress.TryParse(Check.ClientAddress, out var address) ? address : IPAddress.None;
+
+    /// <summary>The reply to a Redis command (<c>${lookup redis{...}}</c>).</summary>
+    /// <exception cref="RedisUnavailableException">No Redis server answered.</exception>
+    public Task<string> RedisAsync(string command) =>
+        redis is null ? throw new RedisUnavailableException("a Redis lookup, but Policy:RedisServers is empty") : redis.LookupAsync(command);
 
     /// <summary>The SPF result for this connection's client and sender (or HELO name).</summary>
     public async Task<SpfResult> SpfAsync()

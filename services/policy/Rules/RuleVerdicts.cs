@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Policy;
+using Pipeline.Policy.Lookups;
 using Pipeline.Policy.Spf;
 using Pipeline.Policy.Verdicts;
 
@@ -11,7 +12,7 @@ namespace Pipeline.Policy.Rules;
 /// stage without one accepts.
 /// </summary>
 public sealed class RuleVerdicts(PolicyOptions options, RuleSet rules, StaticVerdicts fixedVerdicts, AclEvaluator evaluator, SpfChecker spf,
-    ILogger<RuleVerdicts> log) : IVerdictSource
+    RedisLookup redis, ILogger<RuleVerdicts> log) : IVerdictSource
 {
     /// <inheritdoc />
     public async Task<PolicyVerdict> DecideAsync(CheckPolicy check, CancellationToken cancellationToken)
@@ -21,7 +22,7 @@ public sealed class RuleVerdicts(PolicyOptions options, RuleSet rules, StaticVer
         if (rules.For(check.Stage) is not { } acl)
             return PolicyVerdict.Accepted;
 
-        var context = new PolicyContext(check, spf, options.PrimaryHostname, cancellationToken);
+        var context = new PolicyContext(check, spf, options.PrimaryHostname, cancellationToken, redis);
         var verdict = await evaluator.EvaluateAsync(acl, context).ConfigureAwait(false);
         if (verdict.Action != PolicyAction.Accept)
             log.LogInformation("{Stage} ACL {Action} on {ConnectionId} for [{Client}] {Sender} {Recipient}: {Message}", check.Stage, verdict.Action,
