@@ -25,6 +25,8 @@ public sealed class RulesFixture : PipelineFixture
             "include IN TXT \"v=spf1 include:pass.spf.test -all\"");
         Redis = await RedisServer.StartAsync();
         await Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.1", "192.0.2.0/24");
+        await Redis.CliAsync("HSET", "user:refuser@example.test", "reject_content", "yes");
+        await Redis.CliAsync("HSET", "user:later@example.test", "defer_content", "yes");
         await File.WriteAllTextAsync(_rules, """
             # The RCPT ACL of Exim's SPF section, in the pipeline's rule format.
             rcpt:
@@ -39,6 +41,14 @@ public sealed class RulesFixture : PipelineFixture
               accept  domains = example.test
               accept  hosts = <\n ${lookup redis{SMEMBERS relay_from_ips}}
               deny    message = relay not permitted by the rules
+
+            # Per-recipient content verdicts with PRDR, from each user's settings in Redis.
+            prdr:
+              deny    condition = ${lookup redis{HGET user:$local_part@$domain reject_content}}
+                      message = $local_part@$domain does not take this content
+              defer   condition = ${lookup redis{HGET user:$local_part@$domain defer_content}}
+                      message = $local_part@$domain takes this content later
+              accept
             """);
         await base.InitializeAsync();
     }
@@ -50,6 +60,7 @@ public sealed class RulesFixture : PipelineFixture
         ["Dns:Servers:0"] = $"127.0.0.1:{Dns.Port}",
         ["Policy:RedisServers:0"] = $"127.0.0.1:{Redis.Port}//",
         ["Ingress:RelayFromHosts:0"] = "*",
+        ["Ingress:PrdrEnable"] = "true",
     };
 
     public override async Task DisposeAsync()
@@ -132,5 +143,27 @@ public sealed class redis_lookups(RulesFixture fixture) : IClassFixture<RulesFix
         }
 
         Assert.NotNull((await RelayAsync("127.0.0.1", "redis-back")).MessageId);
+    }
+}
+
+/// <summary>PRDR verdicts per recipient from settings in Redis, with Exim as the client.</summary>
+public sealed class prdr_verdicts_from_redis(RulesFixture fixture) : IClassFixture<RulesFixture>
+{
+    [Fact]
+    public async Task exim_logs_each_recipients_own_result()
+    {
+        using var exim = new EximClient(fixture.Settings.SmtpPort);
+        var subject = $"prdr-redis-{Guid.NewGuid():N}";
+        await exim.SendAsync("sender@pass.spf.test", $"Subject: {subject}\n\nthree users, three settings\n",
+            "taker@example.test", "refuser@example.test", "later@example.test");
+        var log = exim.MainLog;
+
+        Assert.Matches(@"=> taker@example\.test R=to_pipeline T=pipeline_smtp H=127\.0\.0\.1 \[127\.0\.0\.1\] PRDR .*C=""250 2\.0\.0 OK", log);
+        Assert.Matches(@"\*\* refuser@example\.test R=to_pipeline T=pipeline_smtp .*550 5\.7\.1 refuser@example\.test does not take this content", log);
+        Assert.Matches(@"== later@example\.test R=to_pipeline T=pipeline_smtp defer.*451 4\.7\.1 later@example\.test takes this content later", log);
+        var id = System.Text.RegularExpressions.Regex.Match(log, @"250 2\.0\.0 OK id=([^""\s]+)").Groups[1].Value;
+        var delivered = Assert.Single(await fixture.DeliveredAsync(id, subject));
+        Assert.Contains("X-Rcpt-Args: <taker@example.test>", delivered, StringComparison.Ordinal);
+        Assert.DoesNotContain("refuser@example.test>", delivered.Split("\n\n")[0], StringComparison.Ordinal);
     }
 }
