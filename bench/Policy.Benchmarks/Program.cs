@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(Pipeline.Policy.Benchmarks.PolicyBenchmarks).Assembly).Run(args);
