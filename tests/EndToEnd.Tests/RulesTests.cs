@@ -50,7 +50,17 @@ public sealed class RulesFixture : PipelineFixture
                       message = $local_part@$domain takes this content later
               accept
             """);
-        await base.InitializeAsync();
+        try
+        {
+            await base.InitializeAsync();
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose start failed: stop the servers started here.
+            await Dns.DisposeAsync();
+            await Redis.DisposeAsync();
+            throw;
+        }
     }
 
     protected override Dictionary<string, string> Extra => new()
