@@ -43,4 +43,4 @@ export PIPELINE_TEST_RABBITMQ="127.0.0.1:$rabbit_port"
 export PIPELINE_TEST_POSTFIX="$postfix_dir"
 
 dotnet build Pipeline.sln -c Release -nologo -v q -clp:ErrorsOnly || exit 1
-dotnet test Pipeline.sln -c Release --no-build -nologo --logger "console;verbosity=normal" "$@"
+dotnet test Pipeline.sln -c Release --no-build -nologo --logger "console;verbosity=detailed" "$@"
