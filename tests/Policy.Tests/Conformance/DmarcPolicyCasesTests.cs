@@ -7,20 +7,17 @@ namespace Pipeline.Policy.Tests.Conformance;
 /// <summary>The DMARC policy cases of tests/testdata/dmarc (RFC 7489, cross-checked against Mail::DMARC), each over its own DNS.</summary>
 public class DmarcPolicyCasesTests
 {
-    private static readonly JsonElement Cases = JsonDocument.Parse(File.ReadAllText(
-        Path.Combine(AppContext.BaseDirectory, "testdata", "dmarc", "dmarc-policy-cases.json"))).RootElement.GetProperty("cases");
+    private static readonly JsonElement Cases = TestData.Cases("dmarc", "dmarc-policy-cases.json");
 
-    private static readonly PublicSuffixList Suffixes = PublicSuffixList.Load(Path.Combine(AppContext.BaseDirectory, "Data", "public_suffix_list.dat"));
-
-    public static TheoryData<string> Names() => [.. Cases.EnumerateArray().Select(c => c.GetProperty("name").GetString()!)];
+    public static TheoryData<string> Names() => TestData.Names(Cases);
 
     [Theory]
     [MemberData(nameof(Names))]
     public async Task evaluates_as_the_rfc_says(string name)
     {
-        var c = Cases.EnumerateArray().Single(x => x.GetProperty("name").GetString() == name);
+        var c = TestData.Case(Cases, name);
         // pct sampling: a message is sampled when the draw is below pct; the cases use 0 and 100 only.
-        var evaluator = new DmarcEvaluator(new SuiteZone(c.GetProperty("dns")), Suffixes, () => 50);
+        var evaluator = new DmarcEvaluator(new SuiteZone(c.GetProperty("dns")), TestData.Suffixes, () => 50);
         SpfResult? spf = null;
         string? spfDomain = null;
         if (c.GetProperty("spf") is { ValueKind: JsonValueKind.Object } spfCase && SpfResultNames.TryParse(spfCase.GetProperty("result").GetString()!, out var parsed))

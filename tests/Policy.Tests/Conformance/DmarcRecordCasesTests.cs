@@ -6,16 +6,15 @@ namespace Pipeline.Policy.Tests.Conformance;
 /// <summary>The DMARC record cases (RFC 7489 §6.3, §6.4) of tests/testdata/dmarc.</summary>
 public class DmarcRecordCasesTests
 {
-    private static readonly JsonElement Cases = JsonDocument.Parse(File.ReadAllText(
-        Path.Combine(AppContext.BaseDirectory, "testdata", "dmarc", "dmarc-record-cases.json"))).RootElement.GetProperty("cases");
+    private static readonly JsonElement Cases = TestData.Cases("dmarc", "dmarc-record-cases.json");
 
-    public static TheoryData<string> Names() => [.. Cases.EnumerateArray().Select(c => c.GetProperty("name").GetString()!)];
+    public static TheoryData<string> Names() => TestData.Names(Cases);
 
     [Theory]
     [MemberData(nameof(Names))]
     public void parses_as_the_rfc_says(string name)
     {
-        var c = Cases.EnumerateArray().Single(x => x.GetProperty("name").GetString() == name);
+        var c = TestData.Case(Cases, name);
         var record = DmarcRecord.Parse(c.GetProperty("record").GetString()!, out var problem);
         if (!c.GetProperty("valid").GetBoolean())
         {

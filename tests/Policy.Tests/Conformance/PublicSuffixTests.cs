@@ -5,12 +5,12 @@ namespace Pipeline.Policy.Tests.Conformance;
 /// <summary>The Public Suffix List's own tests (tests.txt), against the list policy ships.</summary>
 public class PublicSuffixTests
 {
-    private static readonly PublicSuffixList List = PublicSuffixList.Load(Path.Combine(AppContext.BaseDirectory, "Data", "public_suffix_list.dat"));
+    private static readonly PublicSuffixList List = TestData.Suffixes;
 
     public static TheoryData<string, string> Checks()
     {
         var checks = new TheoryData<string, string>();
-        foreach (var line in File.ReadLines(Path.Combine(AppContext.BaseDirectory, "testdata", "psl", "tests.txt")))
+        foreach (var line in File.ReadLines(TestData.File("psl", "tests.txt")))
         {
             var words = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             if (words.Length == 2 && !line.StartsWith("//", StringComparison.Ordinal))

@@ -11,7 +11,7 @@ namespace Pipeline.Policy.Tests.Conformance;
 /// </summary>
 public class Rfc7208SuiteTests(ITestOutputHelper output)
 {
-    private static readonly JsonDocument Suite = JsonDocument.Parse(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "testdata", "spf", "rfc7208-tests.json")));
+    private static readonly JsonDocument Suite = JsonDocument.Parse(File.ReadAllText(TestData.File("spf", "rfc7208-tests.json")));
 
     private static IEnumerable<JsonElement> Scenarios => Suite.RootElement.GetProperty("scenarios").EnumerateArray();
 
