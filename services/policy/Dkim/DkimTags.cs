@@ -1,0 +1,26 @@
+namespace Pipeline.Policy.Dkim;
+
+/// <summary>A tag-list (RFC 6376 §3.2): <c>tag=value</c> pairs separated by semicolons, folding whitespace ignored.</summary>
+public static class DkimTags
+{
+    /// <summary>The tags of <paramref name="text"/>, by name; null when the list is malformed or names a tag twice.</summary>
+    public static Dictionary<string, string>? Parse(string text)
+    {
+        var tags = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var part in text.Split(';'))
+        {
+            var trimmed = part.Trim();
+            if (trimmed.Length == 0)
+                continue;
+            var equals = trimmed.IndexOf('=');
+            if (equals <= 0)
+                return null;
+            var name = trimmed[..equals].Trim();
+            var value = new string(trimmed[(equals + 1)..].Where(c => !char.IsWhiteSpace(c) || c == ' ').ToArray()).Trim();
+            if (!tags.TryAdd(name, value))
+                return null;
+        }
+
+        return tags;
+    }
+}
