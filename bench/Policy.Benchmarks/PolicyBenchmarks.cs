@@ -3,6 +3,8 @@ using BenchmarkDotNet.Attributes;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Dns;
+using Pipeline.Policy.Dkim;
+using Pipeline.Policy.Dmarc;
 using Pipeline.Policy.Lookups;
 using Pipeline.Policy.Rules;
 using Pipeline.Policy.Spf;
@@ -47,8 +49,10 @@ public class PolicyBenchmarks
               accept  domains = bench.test
               deny    message = relay not permitted
             """, "bench.rules");
-        _verdicts = new RuleVerdicts(options, rules, new StaticVerdicts(options), new AclEvaluator(NullLogger<AclEvaluator>.Instance), _spf,
-            new RedisLookup(options, NullLogger<RedisLookup>.Instance), NullLogger<RuleVerdicts>.Instance);
+        var services = new PolicyServices(_spf, new DkimChecker(zone), new DmarcEvaluator(zone, PublicSuffixList.Load(options.PublicSuffixList)),
+            new RedisLookup(options, NullLogger<RedisLookup>.Instance), options.PrimaryHostname);
+        _verdicts = new RuleVerdicts(options, rules, new StaticVerdicts(options), new AclEvaluator(NullLogger<AclEvaluator>.Instance), services,
+            NullLogger<RuleVerdicts>.Instance);
     }
 
     [Benchmark]

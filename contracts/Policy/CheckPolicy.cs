@@ -22,6 +22,7 @@ namespace Pipeline.Contracts.Policy;
 /// connection, <c>acl_m_*</c> for the message) and results worth keeping such as SPF's, so
 /// that any policy worker can answer any check.
 /// </param>
+/// <param name="Content">At <see cref="PolicyStage.Data"/>: the message as it will be stored, trace header included, for DKIM and DMARC.</param>
 public sealed record CheckPolicy(
     string ConnectionId,
     PolicyStage Stage,
@@ -36,4 +37,5 @@ public sealed record CheckPolicy(
     Events.ProxySession? Proxy = null,
     string? ContentFilter = null,
     string? AuthenticatedId = null,
-    IReadOnlyDictionary<string, string>? Variables = null);
+    IReadOnlyDictionary<string, string>? Variables = null,
+    byte[]? Content = null);

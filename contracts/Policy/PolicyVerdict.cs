@@ -11,8 +11,12 @@ namespace Pipeline.Contracts.Policy;
 /// </param>
 /// <param name="Variables">The variables to send with the next checks of this connection (see <see cref="CheckPolicy.Variables"/>); null for no change.</param>
 /// <param name="AddHeaders">Header lines to add to the message (Exim's <c>add_header</c>), each a complete <c>Name: value</c>.</param>
+/// <param name="RemoveHeaders">
+/// At <see cref="PolicyStage.Data"/>: header fields of the client's content to remove, each given by the text its
+/// unfolded line starts with, compared without regard to case (a forged <c>Authentication-Results: our.host</c>).
+/// </param>
 public sealed record PolicyVerdict(PolicyAction Action, string? Message = null, string? LogMessage = null, string? ContentFilter = null,
-    IReadOnlyDictionary<string, string>? Variables = null, IReadOnlyList<string>? AddHeaders = null)
+    IReadOnlyDictionary<string, string>? Variables = null, IReadOnlyList<string>? AddHeaders = null, IReadOnlyList<string>? RemoveHeaders = null)
 {
     /// <summary>An accept with no text.</summary>
     public static PolicyVerdict Accepted { get; } = new(PolicyAction.Accept);

@@ -24,6 +24,20 @@ public sealed class PolicyOptions
     /// </summary>
     public List<string> RedisServers { get; set; } = [];
 
+    /// <summary>
+    /// Whether a message accepted at the end of data gets an Authentication-Results header
+    /// (RFC 8601) with its SPF, DKIM and DMARC results, any such header from outside that names
+    /// <see cref="AuthservId"/> being removed. SPF, DKIM and DMARC then run for every message,
+    /// with their DNS lookups. Defaults to true.
+    /// </summary>
+    public bool AuthenticationResults { get; set; } = true;
+
+    /// <summary>The authserv-id of Authentication-Results (RFC 8601 §2.5). Defaults to <see cref="PrimaryHostname"/>.</summary>
+    public string? AuthservId { get; set; }
+
+    /// <summary>The Public Suffix List file DMARC finds Organizational Domains with. Defaults to the copy shipped in <c>Data/</c>.</summary>
+    public string PublicSuffixList { get; set; } = Path.Combine(AppContext.BaseDirectory, "Data", "public_suffix_list.dat");
+
     /// <summary>The name policy gives the receiving host (<c>$primary_hostname</c>, SPF's <c>%{r}</c> and headers). Defaults to the machine's host name.</summary>
     public string PrimaryHostname { get; set; } = System.Net.Dns.GetHostName();
 }

@@ -6,6 +6,8 @@ using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Configuration;
 using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Hosting;
+using Pipeline.Policy.Dkim;
+using Pipeline.Policy.Dmarc;
 using Pipeline.Policy.Lookups;
 using Pipeline.Policy.Rules;
 using Pipeline.Policy.Spf;
@@ -31,6 +33,11 @@ public sealed class PolicyRole : PipelineRole
         builder.Services.TryAddSingleton<IDnsResolver, DnsClientResolver>();
         builder.Services.AddSingleton<SpfChecker>();
         builder.Services.AddSingleton<RedisLookup>();
+        builder.Services.AddSingleton<DkimChecker>();
+        builder.Services.AddSingleton(_ => PublicSuffixList.Load(options.PublicSuffixList));
+        builder.Services.AddSingleton(sp => new DmarcEvaluator(sp.GetRequiredService<IDnsResolver>(), sp.GetRequiredService<PublicSuffixList>()));
+        builder.Services.AddSingleton(sp => new PolicyServices(sp.GetRequiredService<SpfChecker>(), sp.GetRequiredService<DkimChecker>(),
+            sp.GetRequiredService<DmarcEvaluator>(), sp.GetRequiredService<RedisLookup>(), options.PrimaryHostname));
         builder.Services.AddSingleton<AclEvaluator>();
         builder.Services.AddSingleton<StaticVerdicts>();
         builder.Services.AddSingleton<IVerdictSource, RuleVerdicts>();

@@ -22,7 +22,11 @@ public sealed class RulesFixture : PipelineFixture
             "pass IN TXT \"v=spf1 ip4:127.0.0.0/8 -all\"",
             "fail IN TXT \"v=spf1 ip4:192.0.2.1 -all\"",
             "soft IN TXT \"v=spf1 ~all\"",
-            "include IN TXT \"v=spf1 include:pass.spf.test -all\"");
+            "include IN TXT \"v=spf1 include:pass.spf.test -all\"",
+            "_dmarc.pass IN TXT \"v=DMARC1; p=reject\"",
+            "_dmarc.reject IN TXT \"v=DMARC1; p=reject; aspf=s\"",
+            "_dmarc.quarantine IN TXT \"v=DMARC1; p=quarantine; aspf=s\"",
+            "_dmarc.sampled IN TXT \"v=DMARC1; p=reject; pct=0; aspf=s\"");
         Redis = await RedisServer.StartAsync();
         await Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.1", "192.0.2.0/24");
         await Redis.CliAsync("HSET", "user:refuser@example.test", "reject_content", "yes");
@@ -41,6 +45,14 @@ public sealed class RulesFixture : PipelineFixture
               accept  domains = example.test
               accept  hosts = <\n ${lookup redis{SMEMBERS relay_from_ips}}
               deny    message = relay not permitted by the rules
+
+            # DMARC at the end of data.
+            data:
+              deny    dmarc_status = reject
+                      message = Message from $dmarc_used_domain failed sender's DMARC policy, REJECT
+              warn    dmarc_status = quarantine
+                      add_header = X-Quarantine: DMARC policy of $dmarc_used_domain ($dmarc_domain_policy)
+              accept
 
             # Per-recipient content verdicts with PRDR, from each user's settings in Redis.
             prdr:
@@ -71,6 +83,7 @@ public sealed class RulesFixture : PipelineFixture
         ["Policy:RedisServers:0"] = $"127.0.0.1:{Redis.Port}//",
         ["Ingress:RelayFromHosts:0"] = "*",
         ["Ingress:PrdrEnable"] = "true",
+        ["Policy:AuthenticationResults"] = "true",
     };
 
     public override async Task DisposeAsync()
@@ -91,9 +104,7 @@ public sealed class acl_rules(RulesFixture fixture) : IClassFixture<RulesFixture
     [Fact]
     public async Task an_spf_fail_is_denied_at_rcpt_with_the_acls_message()
     {
-        var swaks = await SendAsync("alice@fail.spf.test", "spf-fail");
-        Assert.Contains("<** 550 5.7.1 127.0.0.1 is not allowed to send mail from fail.spf.test", swaks.Transcript, StringComparison.Ordinal);
-        Assert.Null(swaks.MessageId);
+        (await SendAsync("alice@fail.spf.test", "spf-fail")).AssertRefusedWith("550 5.7.1 127.0.0.1 is not allowed to send mail from fail.spf.test");
     }
 
     [Theory]
@@ -128,8 +139,7 @@ public sealed class redis_lookups(RulesFixture fixture) : IClassFixture<RulesFix
         Assert.NotNull(member.MessageId);
         Assert.Single(await fixture.DeliveredAsync(member.MessageId!, subject));
 
-        var outsider = await RelayAsync("127.0.0.2", "outsider");
-        Assert.Contains("<** 550 5.7.1 relay not permitted by the rules", outsider.Transcript, StringComparison.Ordinal);
+        (await RelayAsync("127.0.0.2", "outsider")).AssertRefusedWith("550 5.7.1 relay not permitted by the rules");
 
         await fixture.Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.2");
         Assert.NotNull((await RelayAsync("127.0.0.2", "now a member")).MessageId);
@@ -142,9 +152,7 @@ public sealed class redis_lookups(RulesFixture fixture) : IClassFixture<RulesFix
         await fixture.Redis.StopAsync();
         try
         {
-            var swaks = await RelayAsync("127.0.0.1", "redis-down");
-            Assert.Contains("<** 451 4.7.1 Temporary local problem - please try later", swaks.Transcript, StringComparison.Ordinal);
-            Assert.Null(swaks.MessageId);
+            (await RelayAsync("127.0.0.1", "redis-down")).AssertRefusedWith("451 4.7.1 Temporary local problem - please try later");
         }
         finally
         {
@@ -175,5 +183,37 @@ public sealed class prdr_verdicts_from_redis(RulesFixture fixture) : IClassFixtu
         var delivered = Assert.Single(await fixture.DeliveredAsync(id, subject));
         Assert.Contains("X-Rcpt-Args: <taker@example.test>", delivered, StringComparison.Ordinal);
         Assert.DoesNotContain("refuser@example.test>", delivered.Split("\n\n")[0], StringComparison.Ordinal);
+    }
+}
+
+/// <summary>DMARC at the end of data against the DMARC records NSD serves, and the Authentication-Results header.</summary>
+public sealed class dmarc_at_data(RulesFixture fixture) : IClassFixture<RulesFixture>
+{
+    private Task<Swaks.Result> SendAsync(string from, string subject, params string[] headers) =>
+        Swaks.SendAsync(fixture.Settings.SmtpPort, null, ["--from", "alice@pass.spf.test", "--to", "someone@example.test",
+            "--header", $"From: {from}", "--header", $"Subject: {subject}", .. headers.SelectMany(h => new[] { "--add-header", h })]);
+
+    [Fact]
+    public async Task a_message_failing_a_reject_policy_is_refused_with_the_acls_message()
+    {
+        (await SendAsync("Boss <boss@reject.spf.test>", "dmarc-reject")).AssertRefusedWith("550 5.7.1 Message from reject.spf.test failed sender's DMARC policy, REJECT");
+    }
+
+    [Theory]
+    [InlineData("alice@pass.spf.test", "dmarc=pass (p=reject dis=none) header.from=pass.spf.test", null)]
+    [InlineData("q@quarantine.spf.test", "dmarc=fail (p=quarantine dis=quarantine) header.from=quarantine.spf.test", "X-Quarantine: DMARC policy of quarantine.spf.test (quarantine)")]
+    [InlineData("s@sampled.spf.test", "dmarc=fail (p=reject dis=quarantine) header.from=sampled.spf.test", null)]
+    [InlineData("n@nothing.spf.test", "dmarc=none header.from=nothing.spf.test", null)]
+    public async Task accepted_messages_carry_the_authentication_results(string from, string dmarc, string? header)
+    {
+        var subject = $"dmarc-{Guid.NewGuid():N}";
+        var swaks = await SendAsync(from, subject, "Authentication-Results: mx.example.test; dmarc=pass header.from=forged.example");
+        Assert.NotNull(swaks.MessageId);
+        var delivered = Assert.Single(await fixture.DeliveredAsync(swaks.MessageId!, subject));
+        var unfolded = delivered.Replace("\r\n\t", " ", StringComparison.Ordinal).Replace("\n\t", " ", StringComparison.Ordinal);
+        Assert.Contains($"Authentication-Results: mx.example.test; spf=pass smtp.mailfrom=alice@pass.spf.test; dkim=none; {dmarc}", unfolded, StringComparison.Ordinal);
+        Assert.DoesNotContain("forged.example", delivered, StringComparison.Ordinal);
+        if (header is not null)
+            Assert.Contains(header, delivered, StringComparison.Ordinal);
     }
 }

@@ -148,7 +148,7 @@ public sealed partial class SmtpSession
 
         var addresses = transaction.Recipients.Select(r => r.Address).ToList();
         var (verdict, reply) = await CheckAsync(PolicyStage.Data, transaction.Sender, null, addresses, content.Bytes.WrittenCount,
-            transaction.ContentFilter, ct).ConfigureAwait(false);
+            transaction.ContentFilter, ct, content.Bytes.WrittenSpan.ToArray(), transaction).ConfigureAwait(false);
         if (verdict.Action == PolicyAction.Discard)
         {
             // Exim's discard: the client is told all is well, and nothing is kept.
@@ -196,7 +196,8 @@ public sealed partial class SmtpSession
             _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId);
         try
         {
-            await _spooler.CommitAsync(received, WithAddedHeaders(content, transaction.AddedHeaders), ct).ConfigureAwait(false);
+            await _spooler.CommitAsync(received, StoredContent.Build(content.Bytes.WrittenMemory, content.TraceLength, transaction.AddedHeaders,
+                transaction.RemovedHeaders), ct).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
@@ -214,20 +215,6 @@ public sealed partial class SmtpSession
             await ReplyAsync(final, ct).ConfigureAwait(false);
         else
             await ReplyPrdrAsync(perRecipient, final, ct).ConfigureAwait(false);
-    }
-
-    // The message as stored: the Received header, the headers policy added, then the content.
-    private static ReadOnlyMemory<byte> WithAddedHeaders(MessageContent content, List<string> headers)
-    {
-        if (headers.Count == 0)
-            return content.Bytes.WrittenMemory;
-        var added = Encoding.UTF8.GetBytes(string.Concat(headers.Select(h => h.TrimEnd('\r', '\n') + "\r\n")));
-        var whole = new byte[content.Bytes.WrittenCount + added.Length];
-        var written = content.Bytes.WrittenSpan;
-        written[..content.TraceLength].CopyTo(whole);
-        added.CopyTo(whole, content.TraceLength);
-        written[content.TraceLength..].CopyTo(whole.AsSpan(content.TraceLength + added.Length));
-        return whole;
     }
 
     // 353, then one reply per recipient in RCPT order, then the final reply (draft-hall-prdr-00 §4).

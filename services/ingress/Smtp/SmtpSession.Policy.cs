@@ -30,15 +30,20 @@ public sealed partial class SmtpSession
     }
 
     private async Task<(PolicyVerdict Verdict, string? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
-        IReadOnlyList<string>? recipients, long? size, string? contentFilter, CancellationToken ct)
+        IReadOnlyList<string>? recipients, long? size, string? contentFilter, CancellationToken ct, byte[]? content = null,
+        SmtpTransaction? transaction = null)
     {
+        // The headers a verdict adds or removes belong to the transaction in progress, or to the one ending.
+        transaction ??= _transaction;
         var (verdict, timedOut) = await _policy.CheckAsync(deadline => new CheckPolicy(
             _journal.ConnectionId, stage, ClientAddress, _client.Port, _helo, sender, recipient, recipients, size, deadline, _proxy, contentFilter,
-            _authenticatedId, _variables), ct).ConfigureAwait(false);
+            _authenticatedId, _variables, content), ct).ConfigureAwait(false);
         if (verdict.Variables is { } variables)
             _variables = variables;
-        if (verdict.AddHeaders is { Count: > 0 } headers && verdict.Action == PolicyAction.Accept && _transaction is not null)
-            _transaction.AddedHeaders.AddRange(headers);
+        if (verdict.AddHeaders is { Count: > 0 } headers && verdict.Action == PolicyAction.Accept && transaction is not null)
+            transaction.AddedHeaders.AddRange(headers);
+        if (verdict.RemoveHeaders is { Count: > 0 } removed && verdict.Action == PolicyAction.Accept && transaction is not null)
+            transaction.RemovedHeaders.AddRange(removed);
         var reply = verdict.Action switch
         {
             PolicyAction.Accept or PolicyAction.Discard => verdict.Message is null ? null : EnhancedStatus.Compose("250", "2.0.0", verdict.Message),

@@ -25,6 +25,9 @@ public sealed class SmtpTransaction(string sender, MailParameters parameters)
     /// <summary>Header lines policy's verdicts added (Exim's <c>add_header</c>), put after the Received header at commit.</summary>
     public List<string> AddedHeaders { get; } = [];
 
+    /// <summary>Header fields of the client's content that policy's verdicts removed, each by the text its line starts with.</summary>
+    public List<string> RemovedHeaders { get; } = [];
+
     /// <summary>The content being received, from the first BDAT chunk or DATA on.</summary>
     public MessageContent? Content { get; set; }
 }

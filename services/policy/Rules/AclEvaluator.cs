@@ -118,6 +118,13 @@ public sealed class AclEvaluator(ILogger<AclEvaluator> log)
                 return EximList.Matches(EximList.Split(value), i => SpfResultNames.TryParse(i, out var r) && r.Name() == result);
             }
 
+            case "dmarc_status":
+            {
+                // Outside the end of data there is no message to judge: nothing matches.
+                var status = (await context.AuthenticationAsync().ConfigureAwait(false))?.DmarcStatus;
+                return status is not null && EximList.Matches(EximList.Split(value), i => i.Equals(status, StringComparison.OrdinalIgnoreCase));
+            }
+
             default: // condition
                 var text = value.Trim();
                 return text.Length > 0 && text != "0" && !text.Equals("no", StringComparison.OrdinalIgnoreCase)

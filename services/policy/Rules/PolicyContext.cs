@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Net;
 using Pipeline.Contracts.Policy;
+using MimeKit;
+using Pipeline.Policy.Dmarc;
 using Pipeline.Policy.Lookups;
 using Pipeline.Policy.Spf;
 
@@ -11,9 +13,10 @@ namespace Pipeline.Policy.Rules;
 /// connection carries, and SPF's result, computed at most once per sender and kept with the
 /// connection's variables so that later checks reuse it.
 /// </summary>
-public sealed class PolicyContext(CheckPolicy check, SpfChecker spf, string primaryHostname, CancellationToken cancellationToken,
-    RedisLookup? redis = null)
+public sealed class PolicyContext(CheckPolicy check, PolicyServices services, CancellationToken cancellationToken)
 {
+    private MessageAuthentication? _authentication;
+
     private const string SpfIdentity = "spf_identity";
     private readonly Dictionary<string, string> _variables = new(check.Variables ?? new Dictionary<string, string>(), StringComparer.Ordinal);
 
@@ -45,7 +48,34 @@ public sealed class PolicyContext(CheckPolicy check, SpfChecker spf, string prim
     /// <summary>The reply to a Redis command (<c>${lookup redis{...}}</c>).</summary>
     /// <exception cref="RedisUnavailableException">No Redis server answered.</exception>
     public Task<string> RedisAsync(string command) =>
-        redis is null ? throw new RedisUnavailableException("a Redis lookup, but Policy:RedisServers is empty") : redis.LookupAsync(command);
+        services.Redis is not { IsConfigured: true } redis
+            ? throw new RedisUnavailableException("a Redis lookup, but Policy:RedisServers is empty")
+            : redis.LookupAsync(command);
+
+    /// <summary>
+    /// At the end of data: SPF, DKIM and DMARC for the message, evaluated once. Null at other
+    /// stages, or when ingress sent no content.
+    /// </summary>
+    public async Task<MessageAuthentication?> AuthenticationAsync()
+    {
+        if (_authentication is not null || Check.Content is not { } content)
+            return _authentication;
+        var spfResult = await SpfAsync().ConfigureAwait(false);
+        var message = await MimeMessage.LoadAsync(new MemoryStream(content, writable: false), cancellationToken).ConfigureAwait(false);
+        var dkim = await services.Dkim.VerifyAsync(message, DateTimeOffset.UtcNow, cancellationToken).ConfigureAwait(false);
+        var from = MessageAuthentication.FromDomainOf(message);
+        var off = _variables.ContainsKey("control_dmarc_disable_verify");
+        var identity = string.IsNullOrEmpty(Check.Sender) ? $"postmaster@{Check.Helo}" : Check.Sender;
+        DmarcOutcome? dmarc = null;
+        if (from is not null && !off)
+        {
+            dmarc = await services.Dmarc.EvaluateAsync(from, spfResult, identity[(identity.LastIndexOf('@') + 1)..],
+                dkim.Select(d => new DkimSignatureResult(d.Passed, d.Domain, d.Selector)).ToList(), cancellationToken).ConfigureAwait(false);
+        }
+
+        _authentication = new MessageAuthentication(spfResult, identity, dkim, from, dmarc, off);
+        return _authentication;
+    }
 
     /// <summary>The SPF result for this connection's client and sender (or HELO name).</summary>
     public async Task<SpfResult> SpfAsync()
@@ -53,8 +83,8 @@ public sealed class PolicyContext(CheckPolicy check, SpfChecker spf, string prim
         var identity = $"{Check.ClientAddress}|{Check.Sender}|{Check.Helo}";
         if (_variables.GetValueOrDefault(SpfIdentity) != identity || !SpfResultNames.TryParse(_variables.GetValueOrDefault("spf_result") ?? "", out var known))
         {
-            var outcome = await spf.CheckAsync(Client, Check.Sender ?? "", Check.Helo ?? "", primaryHostname, cancellationToken).ConfigureAwait(false);
-            foreach (var (name, value) in SpfVariables.For(outcome, Check, primaryHostname))
+            var outcome = await services.Spf.CheckAsync(Client, Check.Sender ?? "", Check.Helo ?? "", services.PrimaryHostname, cancellationToken).ConfigureAwait(false);
+            foreach (var (name, value) in SpfVariables.For(outcome, Check, services.PrimaryHostname))
                 _variables[name] = value;
             _variables[SpfIdentity] = identity;
             Changed = true;
@@ -73,8 +103,25 @@ public sealed class PolicyContext(CheckPolicy check, SpfChecker spf, string prim
             return _variables.GetValueOrDefault(name);
         }
 
-        if (name.StartsWith("acl_", StringComparison.Ordinal))
+        if (name.StartsWith("acl_", StringComparison.Ordinal) || name.StartsWith("control_", StringComparison.Ordinal))
             return _variables.GetValueOrDefault(name) ?? "";
+
+        if (name.StartsWith("dmarc_", StringComparison.Ordinal) || name.StartsWith("dkim_", StringComparison.Ordinal) || name == "authentication_results")
+        {
+            var authentication = await AuthenticationAsync().ConfigureAwait(false);
+            return authentication is null ? "" : name switch
+            {
+                "dmarc_status" => authentication.DmarcStatus,
+                "dmarc_status_text" => authentication.DmarcStatusText,
+                "dmarc_used_domain" => authentication.DmarcUsedDomain,
+                "dmarc_domain_policy" => authentication.DmarcDomainPolicy,
+                "dmarc_ar_header" => authentication.DmarcResinfo ?? "",
+                "dkim_verify_status" => authentication.Dkim.Count == 0 ? "none" : authentication.Dkim.Any(d => d.Passed) ? "pass" : authentication.Dkim[0].Result,
+                "dkim_signers" => string.Join(':', authentication.Dkim.Where(d => d.Passed).Select(d => d.Domain).Distinct()),
+                "authentication_results" => authentication.Header(services.PrimaryHostname),
+                _ => null,
+            };
+        }
 
         var sender = Check.Sender;
         var at = sender?.LastIndexOf('@') ?? -1;
@@ -93,7 +140,7 @@ public sealed class PolicyContext(CheckPolicy check, SpfChecker spf, string prim
             "message_size" => Check.Size?.ToString(CultureInfo.InvariantCulture) ?? "-1",
             "recipients_count" => (Check.Recipients?.Count ?? 0).ToString(CultureInfo.InvariantCulture),
             "recipients" => Check.Recipients is null ? "" : string.Join(", ", Check.Recipients),
-            "primary_hostname" => primaryHostname,
+            "primary_hostname" => services.PrimaryHostname,
             "proxy_session" => proxy is null ? "false" : "true",
             "proxy_external_address" or "proxy_host_address" => proxy?.ExternalAddress ?? "",
             "proxy_external_port" or "proxy_host_port" => proxy?.ExternalPort.ToString(CultureInfo.InvariantCulture) ?? "",

@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Policy;
-using Pipeline.Policy.Lookups;
-using Pipeline.Policy.Spf;
 using Pipeline.Policy.Verdicts;
 
 namespace Pipeline.Policy.Rules;
@@ -9,24 +7,39 @@ namespace Pipeline.Policy.Rules;
 /// <summary>
 /// The verdict source of <c>Policy:Rules</c>: an entry of <c>Policy:Verdicts</c> that applies
 /// decides first (fixed verdicts for tests and emergencies); otherwise the stage's ACL; a
-/// stage without one accepts.
+/// stage without one accepts. A message accepted at the end of data gets an
+/// Authentication-Results header (RFC 8601) with SPF, DKIM and DMARC, and loses any that
+/// claims to come from this host (<c>Policy:AuthenticationResults</c>).
 /// </summary>
-public sealed class RuleVerdicts(PolicyOptions options, RuleSet rules, StaticVerdicts fixedVerdicts, AclEvaluator evaluator, SpfChecker spf,
-    RedisLookup redis, ILogger<RuleVerdicts> log) : IVerdictSource
+public sealed class RuleVerdicts(PolicyOptions options, RuleSet rules, StaticVerdicts fixedVerdicts, AclEvaluator evaluator, PolicyServices services,
+    ILogger<RuleVerdicts> log) : IVerdictSource
 {
     /// <inheritdoc />
     public async Task<PolicyVerdict> DecideAsync(CheckPolicy check, CancellationToken cancellationToken)
     {
         if (options.Verdicts.Any(v => v.Applies(check)))
             return await fixedVerdicts.DecideAsync(check, cancellationToken).ConfigureAwait(false);
-        if (rules.For(check.Stage) is not { } acl)
+        var authenticate = options.AuthenticationResults && check.Stage == PolicyStage.Data && check.Content is not null;
+        var acl = rules.For(check.Stage);
+        if (acl is null && !authenticate)
             return PolicyVerdict.Accepted;
 
-        var context = new PolicyContext(check, spf, options.PrimaryHostname, cancellationToken, redis);
-        var verdict = await evaluator.EvaluateAsync(acl, context).ConfigureAwait(false);
+        var context = new PolicyContext(check, services, cancellationToken);
+        var verdict = acl is null ? PolicyVerdict.Accepted : await evaluator.EvaluateAsync(acl, context).ConfigureAwait(false);
         if (verdict.Action != PolicyAction.Accept)
+        {
             log.LogInformation("{Stage} ACL {Action} on {ConnectionId} for [{Client}] {Sender} {Recipient}: {Message}", check.Stage, verdict.Action,
                 check.ConnectionId, check.ClientAddress, check.Sender, check.Recipient, verdict.LogMessage ?? verdict.Message);
-        return verdict;
+            return verdict;
+        }
+
+        if (!authenticate || await context.AuthenticationAsync().ConfigureAwait(false) is not { } authentication)
+            return verdict;
+        return verdict with
+        {
+            AddHeaders = [authentication.Header(options.AuthservId ?? options.PrimaryHostname), .. verdict.AddHeaders ?? []],
+            RemoveHeaders = [$"Authentication-Results: {options.AuthservId ?? options.PrimaryHostname}"],
+            Variables = context.Changed ? context.Variables : verdict.Variables,
+        };
     }
 }

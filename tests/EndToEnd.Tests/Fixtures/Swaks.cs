@@ -9,6 +9,13 @@ public static partial class Swaks
     {
         /// <summary>The id from <c>250 2.0.0 OK id=...</c>, or null when there was none.</summary>
         public string? MessageId => IdReply().Match(Transcript) is { Success: true } m ? m.Groups[1].Value : null;
+
+        /// <summary>Asserts that the server refused with <paramref name="reply"/> and accepted no message.</summary>
+        public void AssertRefusedWith(string reply)
+        {
+            Assert.Contains($"<** {reply}", Transcript, StringComparison.Ordinal);
+            Assert.Null(MessageId);
+        }
     }
 
     /// <summary>Runs swaks against 127.0.0.1:<paramref name="port"/>; <paramref name="data"/>, when given, is the message (<c>--data -</c>).</summary>

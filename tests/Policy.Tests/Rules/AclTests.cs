@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging.Abstractions;
 using Pipeline.Contracts.Policy;
+using Pipeline.Policy.Dkim;
+using Pipeline.Policy.Dmarc;
 using Pipeline.Policy.Rules;
 using Pipeline.Policy.Spf;
 using Pipeline.Policy.Tests.Conformance;
@@ -10,9 +12,12 @@ namespace Pipeline.Policy.Tests.Rules;
 public class AclTests
 {
     // One SPF record, served the way the suite's zones are.
-    private static readonly SpfChecker Spf = new(new SuiteZone(JsonDocument.Parse("""
+    private static readonly SuiteZone Zone = new(JsonDocument.Parse("""
         { "example.org": [ { "type": "TXT", "strings": [ "v=spf1 ip4:192.0.2.1 -all" ] } ] }
-        """).RootElement));
+        """).RootElement);
+
+    private static readonly PolicyServices Services = new(new SpfChecker(Zone), new DkimChecker(Zone),
+        new DmarcEvaluator(Zone, TestData.Suffixes), null, "mx.test");
 
     private static CheckPolicy Check(PolicyStage stage, string client = "192.0.2.1", string? sender = "alice@example.org",
         string? recipient = "bob@example.net", IReadOnlyDictionary<string, string>? variables = null, string? authenticated = null) =>
@@ -22,7 +27,7 @@ public class AclTests
     private static Task<PolicyVerdict> RunAsync(string rules, CheckPolicy check)
     {
         var set = RuleFileParser.Parse(rules, "test.rules");
-        return new AclEvaluator(NullLogger<AclEvaluator>.Instance).EvaluateAsync(set.For(check.Stage)!, new PolicyContext(check, Spf, "mx.test", default));
+        return new AclEvaluator(NullLogger<AclEvaluator>.Instance).EvaluateAsync(set.For(check.Stage)!, new PolicyContext(check, Services, default));
     }
 
     [Fact]

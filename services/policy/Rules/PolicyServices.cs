@@ -1,0 +1,14 @@
+using Pipeline.Policy.Dkim;
+using Pipeline.Policy.Dmarc;
+using Pipeline.Policy.Lookups;
+using Pipeline.Policy.Spf;
+
+namespace Pipeline.Policy.Rules;
+
+/// <summary>What rules can ask beyond the check itself: SPF, DKIM, DMARC, Redis, and the host's names.</summary>
+/// <param name="Spf">SPF's check_host().</param>
+/// <param name="Dkim">DKIM verification.</param>
+/// <param name="Dmarc">DMARC evaluation.</param>
+/// <param name="Redis">Redis lookups, or null when none are configured.</param>
+/// <param name="PrimaryHostname">The receiving host's name.</param>
+public sealed record PolicyServices(SpfChecker Spf, DkimChecker Dkim, DmarcEvaluator Dmarc, RedisLookup? Redis, string PrimaryHostname);
