@@ -14,11 +14,19 @@ public sealed class RulesFixture : PipelineFixture
 
     public RedisServer Redis { get; private set; } = null!;
 
+    /// <summary>The private key of selector "sel" of pass.spf.test, for dkimsign.</summary>
+    public string DkimKey => Path.Combine(Path.GetDirectoryName(_rules)!, "dkim.key");
+
     private readonly string _rules = Path.Combine(Directory.CreateTempSubdirectory("pipeline-rules-").FullName, "rules.conf");
 
     public override async Task InitializeAsync()
     {
+        await Command.RunAsync("openssl", ["genrsa", "-out", DkimKey, "2048"], "");
+        var (_, publicKey) = await Command.RunAsync("sh", ["-c", $"openssl rsa -in {DkimKey} -pubout -outform DER 2>/dev/null | base64 -w0"], "");
+        // A TXT string holds 255 octets at most: the key record is several strings in one RR.
+        var key = string.Join("\" \"", $"v=DKIM1; k=rsa; p={publicKey.Trim()}".Chunk(200).Select(c => new string(c)));
         Dns = await DnsServer.StartAsync("spf.test",
+            $"sel._domainkey.pass IN TXT \"{key}\"",
             "pass IN TXT \"v=spf1 ip4:127.0.0.0/8 -all\"",
             "fail IN TXT \"v=spf1 ip4:192.0.2.1 -all\"",
             "soft IN TXT \"v=spf1 ~all\"",
@@ -215,5 +223,38 @@ public sealed class dmarc_at_data(RulesFixture fixture) : IClassFixture<RulesFix
         Assert.DoesNotContain("forged.example", delivered, StringComparison.Ordinal);
         if (header is not null)
             Assert.Contains(header, delivered, StringComparison.Ordinal);
+    }
+}
+
+/// <summary>DKIM through the pipeline: a message signed by python3-dkim's dkimsign, as sent and with one body byte changed.</summary>
+public sealed class dkim_at_data(RulesFixture fixture) : IClassFixture<RulesFixture>
+{
+    private async Task<string> SignAsync(string subject)
+    {
+        var message = $"From: Alice <alice@pass.spf.test>\r\nTo: someone@example.test\r\nSubject: {subject}\r\n" +
+                      $"Date: Sun, 29 Nov 2026 10:00:00 +0000\r\nMessage-ID: <{subject}@pass.spf.test>\r\n\r\nSigned by dkimsign.\r\n";
+        var (exitCode, signed) = await Command.RunAsync("dkimsign", ["--hcanon", "relaxed", "--bcanon", "simple", "sel", "pass.spf.test", fixture.DkimKey], message);
+        Assert.Equal(0, exitCode);
+        return signed;
+    }
+
+    private async Task<string> DeliveredAsync(string content, string subject)
+    {
+        var swaks = await Swaks.SendAsync(fixture.Settings.SmtpPort, content, "--from", "alice@pass.spf.test", "--to", "someone@example.test");
+        Assert.NotNull(swaks.MessageId);
+        var delivered = Assert.Single(await fixture.DeliveredAsync(swaks.MessageId!, subject));
+        return delivered.Replace("\r\n\t", " ", StringComparison.Ordinal).Replace("\n\t", " ", StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_message_signed_by_a_real_signer_passes_and_one_changed_byte_fails_it()
+    {
+        var subject = $"dkim-{Guid.NewGuid():N}";
+        var signed = await SignAsync(subject);
+        Assert.Contains("dkim=pass header.d=pass.spf.test header.s=sel; dmarc=pass", await DeliveredAsync(signed, subject), StringComparison.Ordinal);
+
+        var tamperedSubject = $"dkim-{Guid.NewGuid():N}";
+        var tampered = (await SignAsync(tamperedSubject)).Replace("Signed by dkimsign.", "Signed by dkimsigN.", StringComparison.Ordinal);
+        Assert.Contains("dkim=fail header.d=pass.spf.test header.s=sel", await DeliveredAsync(tampered, tamperedSubject), StringComparison.Ordinal);
     }
 }
