@@ -55,6 +55,32 @@ public sealed class DeliveryOptions
     /// </summary>
     public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>The d= of the DKIM signature added to outgoing mail (Exim's <c>dkim_domain</c>). No signing when unset.</summary>
+    public string? DkimDomain { get; set; }
+
+    /// <summary>The s= of that signature (Exim's <c>dkim_selector</c>).</summary>
+    public string? DkimSelector { get; set; }
+
+    /// <summary>The PEM file of the signing key (Exim's <c>dkim_private_key</c>).</summary>
+    public string? DkimPrivateKey { get; set; }
+
+    /// <summary><c>rsa-sha256</c> (the default) or <c>ed25519-sha256</c>, matching the key.</summary>
+    public string DkimAlgorithm { get; set; } = "rsa-sha256";
+
+    /// <summary>Header and body canonicalization, as <c>c=</c> writes them (Exim's <c>dkim_canon</c>). Defaults to <c>relaxed/relaxed</c>.</summary>
+    public string DkimCanonicalization { get; set; } = "relaxed/relaxed";
+
+    /// <summary>
+    /// The header fields signed when present (Exim's <c>dkim_sign_headers</c>); From always. Defaults to RFC 6376 §5.4.1's
+    /// recommendation.
+    /// </summary>
+    public List<string> DkimSignHeaders { get; set; } =
+    [
+        "From", "Reply-To", "Subject", "Date", "To", "Cc", "Resent-Date", "Resent-From", "Resent-To", "Resent-Cc",
+        "In-Reply-To", "References", "List-Id", "List-Help", "List-Unsubscribe", "List-Subscribe", "List-Post",
+        "List-Owner", "List-Archive", "Message-ID", "MIME-Version", "Content-Type", "Content-Transfer-Encoding",
+    ];
+
     /// <summary>Checks every value.</summary>
     /// <exception cref="InvalidOperationException">A value is out of range or a route is malformed.</exception>
     public void Validate()

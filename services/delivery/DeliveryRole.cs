@@ -11,6 +11,7 @@ using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Hosting;
 using Pipeline.Infrastructure.Logging;
 using Pipeline.Infrastructure.Store;
+using Pipeline.Delivery.Signing;
 
 namespace Pipeline.Delivery;
 
@@ -39,6 +40,7 @@ public sealed class DeliveryRole : PipelineRole
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<ConnectionPool>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionPool>());
+        services.AddSingleton<DkimSigning>();
         services.AddSingleton<MessageDeliverer>();
         services.AddSingleton<OutcomeCommitter>();
         services.AddHostedService(sp => sp.GetRequiredService<OutcomeCommitter>());

@@ -6,6 +6,7 @@ using Marten;
 using Pipeline.Contracts.Events;
 using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
+using Pipeline.Delivery.Signing;
 using Pipeline.Delivery.Smtp;
 using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Logging;
@@ -22,7 +23,7 @@ namespace Pipeline.Delivery;
 /// </summary>
 public sealed class MessageDeliverer(
     IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, OutcomeCommitter committer, DeliveryOptions options,
-    MainLog mainLog, TimeProvider clock)
+    DkimSigning signing, MainLog mainLog, TimeProvider clock)
 {
     private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
 
@@ -55,7 +56,7 @@ public sealed class MessageDeliverer(
         }
         else
         {
-            await DeliverAllAsync(attempt, pending, content, cancellationToken).ConfigureAwait(false);
+            await DeliverAllAsync(attempt, pending, signing.Sign(content), cancellationToken).ConfigureAwait(false);
         }
 
         attempt.Finish(stream, _retry, clock.GetUtcNow());

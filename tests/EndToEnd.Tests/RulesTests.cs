@@ -14,8 +14,11 @@ public sealed class RulesFixture : PipelineFixture
 
     public RedisServer Redis { get; private set; } = null!;
 
-    /// <summary>The private key of selector "sel" of pass.spf.test, for dkimsign.</summary>
+    /// <summary>The private key of selector "sel" of pass.spf.test, for dkimsign and delivery's signing.</summary>
     public string DkimKey => Path.Combine(Path.GetDirectoryName(_rules)!, "dkim.key");
+
+    /// <summary>Its key record, as DNS serves it.</summary>
+    public string DkimRecord { get; private set; } = "";
 
     private readonly string _rules = Path.Combine(Directory.CreateTempSubdirectory("pipeline-rules-").FullName, "rules.conf");
 
@@ -24,7 +27,8 @@ public sealed class RulesFixture : PipelineFixture
         await Command.RunAsync("openssl", ["genrsa", "-out", DkimKey, "2048"], "");
         var (_, publicKey) = await Command.RunAsync("sh", ["-c", $"openssl rsa -in {DkimKey} -pubout -outform DER 2>/dev/null | base64 -w0"], "");
         // A TXT string holds 255 octets at most: the key record is several strings in one RR.
-        var key = string.Join("\" \"", $"v=DKIM1; k=rsa; p={publicKey.Trim()}".Chunk(200).Select(c => new string(c)));
+        DkimRecord = $"v=DKIM1; k=rsa; p={publicKey.Trim()}";
+        var key = string.Join("\" \"", DkimRecord.Chunk(200).Select(c => new string(c)));
         Dns = await DnsServer.StartAsync("spf.test",
             $"sel._domainkey.pass IN TXT \"{key}\"",
             "pass IN TXT \"v=spf1 ip4:127.0.0.0/8 -all\"",
@@ -92,6 +96,9 @@ public sealed class RulesFixture : PipelineFixture
         ["Ingress:RelayFromHosts:0"] = "*",
         ["Ingress:PrdrEnable"] = "true",
         ["Policy:AuthenticationResults"] = "true",
+        ["Delivery:DkimDomain"] = "pass.spf.test",
+        ["Delivery:DkimSelector"] = "sel",
+        ["Delivery:DkimPrivateKey"] = DkimKey,
     };
 
     public override async Task DisposeAsync()
@@ -256,5 +263,34 @@ public sealed class dkim_at_data(RulesFixture fixture) : IClassFixture<RulesFixt
         var tamperedSubject = $"dkim-{Guid.NewGuid():N}";
         var tampered = (await SignAsync(tamperedSubject)).Replace("Signed by dkimsign.", "Signed by dkimsigN.", StringComparison.Ordinal);
         Assert.Contains("dkim=fail header.d=pass.spf.test header.s=sel", await DeliveredAsync(tampered, tamperedSubject), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task delivery_signs_what_it_sends_and_python3_dkim_verifies_it()
+    {
+        var subject = $"signed-{Guid.NewGuid():N}";
+        var swaks = await Swaks.SendAsync(fixture.Settings.SmtpPort, null, "--from", "alice@pass.spf.test", "--to", "someone@example.test",
+            "--header", "From: Alice <alice@pass.spf.test>", "--header", $"Subject: {subject}");
+        var delivered = Assert.Single(await fixture.DeliveredAsync(swaks.MessageId!, subject));
+        Assert.Contains("DKIM-Signature: v=1; a=rsa-sha256; d=pass.spf.test; s=sel; c=relaxed/relaxed;", delivered, StringComparison.Ordinal);
+
+        // dkimpy's verifier, with the key record our DNS serves; the message with CRLF line ends, as it was sent.
+        var folder = Path.GetDirectoryName(fixture.DkimKey)!;
+        var message = Path.Combine(folder, $"{subject}.eml");
+        await File.WriteAllTextAsync(message, delivered.Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal));
+        Assert.Equal("verified", await VerifyAsync(message));
+
+        await File.WriteAllTextAsync(message, (await File.ReadAllTextAsync(message)).Replace("Subject: signed-", "Subject: Signed-", StringComparison.Ordinal));
+        Assert.Equal("failed", await VerifyAsync(message));
+    }
+
+    // Debian's python3 (the one python3-dkim is installed for), not whatever python3 comes first on the PATH.
+    private async Task<string> VerifyAsync(string message)
+    {
+        var (exitCode, output) = await Command.RunAsync("/usr/bin/python3", ["-c",
+            "import dkim, sys; m = open(sys.argv[1], 'rb').read(); r = sys.argv[2].encode(); " +
+            "print('verified' if dkim.verify(m, dnsfunc=lambda name, timeout=5: r) else 'failed')", message, fixture.DkimRecord], "");
+        Assert.True(exitCode == 0, output);
+        return output.Trim();
     }
 }
