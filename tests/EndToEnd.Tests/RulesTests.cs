@@ -54,15 +54,22 @@ public sealed class RulesFixture : PipelineFixture
               warn    spf = softfail : neutral
                       set acl_m_spf_doubt = yes
               warn    add_header = $spf_received
+              warn    domains = lists.example.test
+                      set acl_m_mailinglist = 1
               accept  domains = example.test
               accept  hosts = <\n ${lookup redis{SMEMBERS relay_from_ips}}
               deny    message = relay not permitted by the rules
 
-            # DMARC at the end of data.
+            # DMARC at the end of data: the ACL of Exim's DMARC chapter.
             data:
+              deny    condition = ${if eq{$dmarc_domain_policy}{reject}}
+                      condition = ${if eq{$acl_m_mailinglist}{1}}
+                      message = Messages from $dmarc_used_domain break mailing lists
               deny    dmarc_status = reject
+                      !authenticated = *
                       message = Message from $dmarc_used_domain failed sender's DMARC policy, REJECT
               warn    dmarc_status = quarantine
+                      !authenticated = *
                       add_header = X-Quarantine: DMARC policy of $dmarc_used_domain ($dmarc_domain_policy)
               accept
 
@@ -212,6 +219,16 @@ public sealed class dmarc_at_data(RulesFixture fixture) : IClassFixture<RulesFix
     public async Task a_message_failing_a_reject_policy_is_refused_with_the_acls_message()
     {
         (await SendAsync("Boss <boss@reject.spf.test>", "dmarc-reject")).AssertRefusedWith("550 5.7.1 Message from reject.spf.test failed sender's DMARC policy, REJECT");
+    }
+
+    [Fact]
+    public async Task mail_from_a_reject_domain_to_a_mailing_list_is_refused_and_other_mail_to_it_is_not()
+    {
+        Task<Swaks.Result> ToListAsync(string from, string subject) => Swaks.SendAsync(fixture.Settings.SmtpPort, null, "--from", "alice@pass.spf.test",
+            "--to", "members@lists.example.test", "--header", $"From: {from}", "--header", $"Subject: {subject}");
+
+        (await ToListAsync("alice@pass.spf.test", "to-list")).AssertRefusedWith("550 5.7.1 Messages from pass.spf.test break mailing lists");
+        Assert.NotNull((await ToListAsync("n@nothing.spf.test", "to-list-no-policy")).MessageId);
     }
 
     [Theory]

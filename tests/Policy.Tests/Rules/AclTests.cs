@@ -104,12 +104,26 @@ public class AclTests
     [Theory]
     [InlineData("deny hosts = *", "a statement before any ACL name")]
     [InlineData("rcpt:\n  deny colour = red", "test.rules:2: unknown condition or modifier 'colour'")]
-    [InlineData("rcpt:\n  deny\n    message = ${if eq{a}{b}{x}}", "test.rules:3: '${if eq{a}{b}{x}}' uses an Exim expansion operator")]
+    [InlineData("rcpt:\n  deny\n    message = ${sg{a}{b}{x}}", "test.rules:3: '${sg{a}{b}{x}}' uses an Exim expansion operator")]
     [InlineData("rcpt:\nrcpt:", "test.rules:2: a second ACL for Rcpt")]
     [InlineData("smtp:", "unknown ACL 'smtp'")]
     [InlineData("rcpt:\n  deny !message = x", "'!' applies to conditions only")]
     public void mistakes_are_reported_with_their_line(string rules, string error) =>
         Assert.Contains(error, Assert.Throws<FormatException>(() => RuleFileParser.Parse(rules, "test.rules")).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("${if eq{$sender_address_domain}{example.org}}", "true")]
+    [InlineData("${if eq{$sender_address_domain}{EXAMPLE.org}}", "")]
+    [InlineData("${if eqi{$sender_address_domain}{EXAMPLE.org} {same}{other}}", "same")]
+    [InlineData("${if !eq{$sender_address_domain}{example.org} {other}{same}}", "same")]
+    [InlineData("${if def:authenticated_id {$authenticated_id}{anonymous}}", "anonymous")]
+    [InlineData("${if !def:sender_address {none}{<$sender_address>}}", "<alice@example.org>")]
+    [InlineData("x ${if eq{${if eq{a}{a}}}{true} {nested}} y", "x nested y")]
+    public async Task if_expressions_choose_as_exims_do(string text, string expanded)
+    {
+        Assert.True(Expansion.IsSupported(text));
+        Assert.Equal(expanded, await Expansion.ExpandAsync(text, new PolicyContext(Check(PolicyStage.Mail), Services, default)));
+    }
 
     [Fact]
     public void lists_split_as_exims_do()

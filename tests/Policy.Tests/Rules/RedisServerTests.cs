@@ -26,7 +26,10 @@ public class RedisServerTests
     [InlineData("<\\n ${lookup redis{SMEMBERS relay_from_ips}}", true)]
     [InlineData("${lookup redis{HGET $domain domain}}", true)]
     [InlineData("${lookup mysql{select 1}}", false)]
-    [InlineData("${if def:sender_address {a}{b}}", false)]
+    [InlineData("${if def:sender_address {a}{b}}", true)]
+    [InlineData("${if eq{$dmarc_domain_policy}{reject}}", true)]
+    [InlineData("${if match{$sender_address}{^a}}", false)]
+    [InlineData("${sg{$sender_address}{a}{b}}", false)]
     [InlineData("$sender_address ${local_part}", true)]
     public void only_redis_lookups_and_variables_expand(string text, bool supported) =>
         Assert.Equal(supported, Expansion.IsSupported(text));
