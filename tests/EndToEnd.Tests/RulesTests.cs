@@ -47,7 +47,8 @@ public sealed class RulesFixture : PipelineFixture
             # The RCPT ACL of Exim's SPF section, in the pipeline's rule format.
             rcpt:
               deny    spf = fail
-                      message = $sender_host_address is not allowed to send mail from $sender_address_domain
+                      message = $sender_host_address is not allowed to send mail from \
+                                ${if def:sender_address_domain {$sender_address_domain}{$sender_helo_name}}
                       log_message = SPF check failed.
               defer   spf = temperror
                       message = Temporary DNS error while checking SPF record.  Try again later.

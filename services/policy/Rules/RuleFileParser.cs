@@ -7,7 +7,8 @@ namespace Pipeline.Policy.Rules;
 /// name of its stage and a colon (<c>rcpt:</c>, or Exim's <c>acl_check_rcpt:</c> form). A
 /// statement starts with a verb; its conditions and modifiers follow, on the verb's line and
 /// on the indented lines below, each <c>[!]name = value</c>. <c>#</c> starts a comment line; a
-/// line ending in <c>\</c> continues on the next. Every mistake is reported with its line.
+/// line ending in <c>\</c> continues on the next, the backslash and the next line's leading
+/// whitespace removed as Exim removes them. Every mistake is reported with its line.
 /// </summary>
 public static partial class RuleFileParser
 {
@@ -136,7 +137,7 @@ public static partial class RuleFileParser
             var start = i + 1;
             var line = lines[i];
             while (line.EndsWith('\\') && i + 1 < lines.Length)
-                line = line[..^1] + " " + lines[++i].TrimStart();
+                line = line[..^1] + lines[++i].TrimStart();
             yield return (line, start);
         }
     }
