@@ -3,14 +3,35 @@ using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
 
-/// <summary>The pipeline with 127.0.0.1 in Ingress:HostsProxy: every connection from it must start with a PROXY header.</summary>
+/// <summary>
+/// The pipeline with 127.0.0.1 in Ingress:HostsProxy: every connection from it must start with a
+/// PROXY header. Its rules record a proxied session in the log and in a header, from Exim's
+/// proxy variables.
+/// </summary>
 public sealed class ProxyFixture : PipelineFixture
 {
+    private readonly string _rules = Path.Combine(Directory.CreateTempSubdirectory("pipeline-rules-").FullName, "rules.conf");
+
+    public ProxyFixture() => File.WriteAllText(_rules, """
+        mail:
+          warn    condition = $proxy_session
+                  add_header = X-Proxied: $sender_host_address:$sender_host_port via $proxy_external_address:$proxy_external_port
+                  logwrite = proxied session from $sender_host_address through ${if def:proxy_local_address {$proxy_local_address}{?}}
+          accept
+        """);
+
     protected override Dictionary<string, string> Extra => new()
     {
         ["Ingress:HostsProxy:0"] = "127.0.0.1",
         ["Ingress:ProxyTimeout"] = "00:00:01",
+        ["Policy:Rules"] = _rules,
     };
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Directory.Delete(Path.GetDirectoryName(_rules)!, recursive: true);
+    }
 }
 
 /// <summary>
@@ -20,20 +41,21 @@ public sealed class ProxyFixture : PipelineFixture
 /// </summary>
 public sealed class behind_a_proxy(ProxyFixture fixture) : IClassFixture<ProxyFixture>
 {
-    private async Task<(string Id, JsonElement Received)> SendAsync(int port, params string[] arguments)
+    private async Task<(string Id, JsonElement Received, string Delivered)> SendAsync(int port, params string[] arguments)
     {
         var message = new TestMessage();
         var swaks = await Swaks.SendAsync(port, message.Content, ["--from", "s@origin.test", "--to", "a@example.test", .. arguments]);
         Assert.True(swaks.MessageId is not null, swaks.Transcript + fixture.Pipeline.Output);
-        message.AssertDelivered(Assert.Single(await fixture.DeliveredAsync(swaks.MessageId, message.Subject)), swaks.MessageId);
+        var delivered = Assert.Single(await fixture.DeliveredAsync(swaks.MessageId, message.Subject));
+        message.AssertDelivered(delivered, swaks.MessageId);
         var events = (await fixture.History.GetJsonAsync($"/messages/{swaks.MessageId}/events"))!.Value;
-        return (swaks.MessageId, events[0].GetProperty("data"));
+        return (swaks.MessageId, events[0].GetProperty("data"), delivered);
     }
 
     [Fact]
     public async Task swaks_with_a_v1_header_is_recorded_as_its_real_client()
     {
-        var (id, received) = await SendAsync(fixture.Settings.SmtpPort, "--proxy-version", "1", "--proxy-family", "TCP4",
+        var (id, received, delivered) = await SendAsync(fixture.Settings.SmtpPort, "--proxy-version", "1", "--proxy-family", "TCP4",
             "--proxy-source", "203.0.113.7", "--proxy-source-port", "40001", "--proxy-dest", "198.51.100.25", "--proxy-dest-port", "25");
         Assert.Equal("203.0.113.7", received.GetProperty("hostAddress").GetString());
         Assert.Equal(40001, received.GetProperty("hostPort").GetInt32());
@@ -44,12 +66,15 @@ public sealed class behind_a_proxy(ProxyFixture fixture) : IClassFixture<ProxyFi
         Assert.Equal(1, proxy.GetProperty("version").GetInt32());
         Assert.Contains($"{id} <= s@origin.test H=(", fixture.Pipeline.Output, StringComparison.Ordinal);
         Assert.Contains("[203.0.113.7]:40001 P=esmtp PRX=[127.0.0.1]:", fixture.Pipeline.Output, StringComparison.Ordinal);
+        // The rules saw Exim's proxy variables.
+        Assert.Contains("X-Proxied: 203.0.113.7:40001 via 198.51.100.25:25", delivered, StringComparison.Ordinal);
+        Assert.Contains("proxied session from 203.0.113.7 through 127.0.0.1", fixture.Pipeline.Output, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task swaks_with_a_v2_ipv6_header_is_recorded_as_its_real_client()
     {
-        var (_, received) = await SendAsync(fixture.Settings.SmtpPort, "--proxy-version", "2", "--proxy-family", "AF_INET6",
+        var (_, received, _) = await SendAsync(fixture.Settings.SmtpPort, "--proxy-version", "2", "--proxy-family", "AF_INET6",
             "--proxy-source", "2001:db8::7", "--proxy-source-port", "40002", "--proxy-dest", "2001:db8::25", "--proxy-dest-port", "587");
         Assert.Equal("2001:db8::7", received.GetProperty("hostAddress").GetString());
         Assert.Equal("2001:db8::25", received.GetProperty("proxy").GetProperty("externalAddress").GetString());
@@ -63,7 +88,7 @@ public sealed class behind_a_proxy(ProxyFixture fixture) : IClassFixture<ProxyFi
     {
         await using var haproxy = await HaProxy.StartAsync(fixture.Settings.SmtpPort);
         // The client talks to haproxy from 127.0.0.3; haproxy talks to ingress from 127.0.0.1.
-        var (_, received) = await SendAsync(version == 1 ? haproxy.V1Port : haproxy.V2Port, "--local-interface", "127.0.0.3");
+        var (_, received, _) = await SendAsync(version == 1 ? haproxy.V1Port : haproxy.V2Port, "--local-interface", "127.0.0.3");
         Assert.Equal("127.0.0.3", received.GetProperty("hostAddress").GetString());
         Assert.Equal("127.0.0.1", received.GetProperty("proxy").GetProperty("externalAddress").GetString());
         Assert.Equal(version == 1 ? haproxy.V1Port : haproxy.V2Port, received.GetProperty("proxy").GetProperty("externalPort").GetInt32());

@@ -94,9 +94,15 @@ public sealed partial class SmtpSession
         }
 
         ForgetMessageVariables();
-        var (verdict, reply) = await CheckAsync(PolicyStage.Mail, path.Address, null, null, null, ct).ConfigureAwait(false);
-        if (verdict is PolicyAction.Accept or PolicyAction.Discard)
+        var (verdict, reply) = await CheckAsync(PolicyStage.Mail, path.Address, null, null, null, null, ct).ConfigureAwait(false);
+        if (verdict.Action is PolicyAction.Accept or PolicyAction.Discard)
+        {
+            // The transaction begins with this verdict: the headers it adds are its first.
             _transaction = new SmtpTransaction(path.Address, parameters);
+            if (verdict is { Action: PolicyAction.Accept, AddHeaders: { Count: > 0 } headers })
+                _transaction.AddedHeaders.AddRange(headers);
+        }
+
         await ReplyAsync(reply ?? SmtpReplies.SenderOk, ct).ConfigureAwait(false);
     }
 
