@@ -13,7 +13,7 @@ namespace Pipeline.Ingress.Tls;
 /// its <c>TlsOcspFile</c>, and the one <see cref="OcspRefresher"/> last fetched. The handshake
 /// context is built once and rebuilt only when a staple changes or expires.
 /// </summary>
-public sealed class ServerCertificate(X509Certificate2 leaf, X509Certificate2Collection intermediates, string? ocspFile)
+public sealed class ServerCertificate(X509Certificate2 leaf, X509Certificate2Collection intermediates, string? ocspFile, bool fetchesStaples = false)
 {
     private readonly Lock _lock = new();
     private SslStreamCertificateContext? _context;
@@ -105,11 +105,10 @@ public sealed class ServerCertificate(X509Certificate2 leaf, X509Certificate2Col
                     staple = fromFile;
             }
 
-            if (staple is not null)
-            {
+            if (staple is not null || OcspFile is not null || fetchesStaples)
                 StapleShim.Apply(_context, staple);
+            if (staple is not null)
                 _stapleExpires = staple.NextUpdate;
-            }
 
             return _context;
         }

@@ -38,7 +38,7 @@ public sealed class ServerCertificates
                 var leaf = X509Certificate2.CreateFromPemFile(options.TlsCertificate[i], options.TlsPrivateKey[i]);
                 var intermediates = new X509Certificate2Collection(chain.Skip(1).ToArray());
                 var ocsp = i < options.TlsOcspFile.Count && options.TlsOcspFile[i].Length > 0 ? options.TlsOcspFile[i] : null;
-                _entries.Add(new ServerCertificate(leaf, intermediates, ocsp));
+                _entries.Add(new ServerCertificate(leaf, intermediates, ocsp, options.TlsOcspAuto));
             }
             catch (Exception e) when (e is IOException or System.Security.Cryptography.CryptographicException or ArgumentException)
             {

@@ -25,15 +25,20 @@ internal static class StapleShim
         OperatingSystem.IsLinux() && Response is not null && Expiration is not null && NextDownload is not null
         && Urls?.FieldType == typeof(List<string>) && Forbidden is not null;
 
-    /// <summary>Makes <paramref name="context"/> staple <paramref name="staple"/> until it expires, and never fetch one itself.</summary>
-    public static void Apply(SslStreamCertificateContext context, OcspStaple staple)
+    /// <summary>
+    /// Makes <paramref name="context"/> staple <paramref name="staple"/> until it expires, or
+    /// offer stapling with nothing to staple yet when it is null; never fetch one itself. A
+    /// certificate that staples must offer it from its first handshake on: the TLS library
+    /// keeps what the first handshake set up for the certificate, status callback or none.
+    /// </summary>
+    public static void Apply(SslStreamCertificateContext context, OcspStaple? staple)
     {
         if (!IsSupported)
             return;
         Forbidden!.SetValue(context, false);
         Urls!.SetValue(context, new List<string>());   // non-null: stapling is offered
-        Response!.SetValue(context, staple.Der);
-        Expiration!.SetValue(context, staple.NextUpdate);
+        Response!.SetValue(context, staple?.Der);
+        Expiration!.SetValue(context, staple?.NextUpdate ?? DateTimeOffset.MaxValue);
         NextDownload!.SetValue(context, DateTimeOffset.MaxValue);   // no background fetch
     }
 }
