@@ -38,7 +38,8 @@ public sealed class RulesFixture : PipelineFixture
             "_dmarc.pass IN TXT \"v=DMARC1; p=reject\"",
             "_dmarc.reject IN TXT \"v=DMARC1; p=reject; aspf=s\"",
             "_dmarc.quarantine IN TXT \"v=DMARC1; p=quarantine; aspf=s\"",
-            "_dmarc.sampled IN TXT \"v=DMARC1; p=reject; pct=0; aspf=s\"");
+            "_dmarc.sampled IN TXT \"v=DMARC1; p=reject; pct=0; aspf=s\"",
+            "_dmarc.broken IN TXT \"v=DMARC1; p=bogus; aspf=s\"");
         Redis = await RedisServer.StartAsync();
         await Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.1", "192.0.2.0/24");
         await Redis.CliAsync("HSET", "user:refuser@example.test", "reject_content", "yes");
@@ -237,6 +238,7 @@ public sealed class dmarc_at_data(RulesFixture fixture) : IClassFixture<RulesFix
     [InlineData("q@quarantine.spf.test", "dmarc=fail (p=quarantine dis=quarantine) header.from=quarantine.spf.test", "X-Quarantine: DMARC policy of quarantine.spf.test (quarantine)")]
     [InlineData("s@sampled.spf.test", "dmarc=fail (p=reject dis=quarantine) header.from=sampled.spf.test", null)]
     [InlineData("n@nothing.spf.test", "dmarc=none header.from=nothing.spf.test", null)]
+    [InlineData("b@broken.spf.test", "dmarc=none header.from=broken.spf.test", null)]
     public async Task accepted_messages_carry_the_authentication_results(string from, string dmarc, string? header)
     {
         var subject = $"dmarc-{Guid.NewGuid():N}";
