@@ -56,6 +56,9 @@ public sealed class RulesFixture : PipelineFixture
               warn    spf = softfail : neutral
                       set acl_m_spf_doubt = yes
               warn    add_header = $spf_received
+              deny    senders = flood@pass.spf.test
+                      ratelimit = 3 / 1h / per_rcpt / strict / $sender_address
+                      message = $sender_address sends $sender_rate recipients an hour, over $sender_rate_limit
               warn    domains = lists.example.test
                       set acl_m_mailinglist = 1
               accept  domains = example.test
@@ -129,6 +132,16 @@ public sealed class acl_rules(RulesFixture fixture) : IClassFixture<RulesFixture
     public async Task an_spf_fail_is_denied_at_rcpt_with_the_acls_message()
     {
         (await SendAsync("alice@fail.spf.test", "spf-fail")).AssertRefusedWith("550 5.7.1 127.0.0.1 is not allowed to send mail from fail.spf.test");
+    }
+
+    [Fact]
+    public async Task a_sender_over_its_rate_is_refused_from_the_recipient_that_crosses_it()
+    {
+        var swaks = await Swaks.SendAsync(fixture.Settings.SmtpPort, null, "--from", "flood@pass.spf.test",
+            "--to", "a@example.test,b@example.test,c@example.test,d@example.test,e@example.test", "--header", "Subject: flood");
+        Assert.Equal(3, System.Text.RegularExpressions.Regex.Count(swaks.Transcript, "<-  250 2.1.5 Accepted"));
+        Assert.True(2 == System.Text.RegularExpressions.Regex.Count(swaks.Transcript, @"<\*\* 550 5\.7\.1 flood@pass\.spf\.test sends [0-9.]+ recipients an hour, over 3"), swaks.Transcript);
+        Assert.NotNull(swaks.MessageId);
     }
 
     [Theory]

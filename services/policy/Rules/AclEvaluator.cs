@@ -118,6 +118,9 @@ public sealed class AclEvaluator(ILogger<AclEvaluator> log)
                 return EximList.Matches(EximList.Split(value), i => SpfResultNames.TryParse(i, out var r) && r.Name() == result);
             }
 
+            case "ratelimit":
+                return RateOver(RateLimiter.Parse(value, context.Check.ClientAddress), context);
+
             case "dmarc_status":
             {
                 // Outside the end of data there is no message to judge: nothing matches.
@@ -130,6 +133,32 @@ public sealed class AclEvaluator(ILogger<AclEvaluator> log)
                 return text.Length > 0 && text != "0" && !text.Equals("no", StringComparison.OrdinalIgnoreCase)
                        && !text.Equals("false", StringComparison.OrdinalIgnoreCase);
         }
+    }
+
+    // per_conn and per_mail count once per connection or message: the first time, a mark in
+    // the connection's or message's variables; per_rcpt and per_cmd every time, per_byte the size.
+    private static bool RateOver(RateLimiter.Limit limit, PolicyContext context)
+    {
+        var mark = limit.Per switch
+        {
+            "per_conn" => $"acl_c_ratelimit_{limit.Key}_{limit.Period.TotalSeconds}",
+            "per_mail" => $"acl_m_ratelimit_{limit.Key}_{limit.Period.TotalSeconds}",
+            _ => null,
+        };
+        var count = limit.Per switch
+        {
+            "per_byte" => context.Check.Size ?? 0,
+            "per_rcpt" when context.Check.Stage is PolicyStage.Data or PolicyStage.Predata => context.Check.Recipients?.Count ?? 1,
+            _ => 1.0,
+        };
+        var counted = mark is not null && context.Variables.ContainsKey(mark);
+        var (over, rate) = context.Rates.Record(limit with { ReadOnly = limit.ReadOnly || counted }, counted ? 0 : count);
+        if (mark is not null && !counted)
+            context.Set(mark, "1");
+        context.SetLocal("sender_rate", rate.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture));
+        context.SetLocal("sender_rate_limit", limit.Maximum.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        context.SetLocal("sender_rate_period", $"{limit.Period.TotalSeconds}s");
+        return over;
     }
 
     // An item of a local-part or name list: *, ^regex, *suffix, or the text, ignoring case.

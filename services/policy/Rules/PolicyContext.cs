@@ -29,6 +29,15 @@ public sealed class PolicyContext(CheckPolicy check, PolicyServices services, Ca
     /// <summary>The variables set during this check (ACL variables, SPF's results).</summary>
     public bool Changed { get; private set; }
 
+    // Variables of this check only ($sender_rate ...), not carried to the next.
+    private readonly Dictionary<string, string> _local = new(StringComparer.Ordinal);
+
+    /// <summary>Sets a variable for the rest of this check only.</summary>
+    public void SetLocal(string name, string value) => _local[name] = value;
+
+    /// <summary>The rates of the ratelimit condition.</summary>
+    public RateLimiter Rates => services.Rates;
+
     /// <summary>Sets an ACL variable (<c>set acl_m_x = value</c>).</summary>
     public void Set(string name, string value)
     {
@@ -102,6 +111,9 @@ public sealed class PolicyContext(CheckPolicy check, PolicyServices services, Ca
             await SpfAsync().ConfigureAwait(false);
             return _variables.GetValueOrDefault(name);
         }
+
+        if (_local.TryGetValue(name, out var local))
+            return local;
 
         if (name.StartsWith("acl_", StringComparison.Ordinal) || name.StartsWith("control_", StringComparison.Ordinal))
             return _variables.GetValueOrDefault(name) ?? "";

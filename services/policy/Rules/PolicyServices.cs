@@ -11,4 +11,10 @@ namespace Pipeline.Policy.Rules;
 /// <param name="Dmarc">DMARC evaluation.</param>
 /// <param name="Redis">Redis lookups, or null when none are configured.</param>
 /// <param name="PrimaryHostname">The receiving host's name.</param>
-public sealed record PolicyServices(SpfChecker Spf, DkimChecker Dkim, DmarcEvaluator Dmarc, RedisLookup? Redis, string PrimaryHostname);
+/// <param name="Rates">The rates of the ratelimit condition, or null for a fresh set.</param>
+public sealed record PolicyServices(SpfChecker Spf, DkimChecker Dkim, DmarcEvaluator Dmarc, RedisLookup? Redis, string PrimaryHostname,
+    RateLimiter? Rates = null)
+{
+    /// <summary>The rates of the ratelimit condition.</summary>
+    public RateLimiter Rates { get; } = Rates ?? new RateLimiter(TimeProvider.System);
+}

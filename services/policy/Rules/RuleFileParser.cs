@@ -15,7 +15,7 @@ public static partial class RuleFileParser
     /// <summary>The conditions the engine knows (Exim's names).</summary>
     public static readonly IReadOnlySet<string> Conditions = new HashSet<string>(StringComparer.Ordinal)
     {
-        "hosts", "domains", "local_parts", "senders", "authenticated", "spf", "dmarc_status", "condition",
+        "hosts", "domains", "local_parts", "senders", "authenticated", "spf", "dmarc_status", "ratelimit", "condition",
     };
 
     /// <summary>The modifiers the engine knows (Exim's names).</summary>

@@ -1,0 +1,48 @@
+using Pipeline.Policy.Rules;
+
+namespace Pipeline.Policy.Tests.Rules;
+
+public class RateLimiterTests
+{
+    private sealed class Clock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public void parses_exims_form()
+    {
+        Assert.Equal(new RateLimiter.Limit(100, TimeSpan.FromHours(1), "per_rcpt", true, false, "alice@example.org"),
+            RateLimiter.Parse("100 / 1h / per_rcpt / strict / alice@example.org", "192.0.2.1"));
+        Assert.Equal(new RateLimiter.Limit(2.5, TimeSpan.FromMinutes(90), "per_mail", false, false, "192.0.2.1"),
+            RateLimiter.Parse("2.5/1h30m", "192.0.2.1"));
+        Assert.Throws<FormatException>(() => RateLimiter.Parse("many / 1h", "k"));
+        Assert.Throws<FormatException>(() => RateLimiter.Parse("10 / soon", "k"));
+    }
+
+    [Fact]
+    public void leaky_mode_lets_a_client_that_slows_down_through_again_and_strict_mode_does_not()
+    {
+        foreach (var strict in new[] { false, true })
+        {
+            var clock = new Clock();
+            var limiter = new RateLimiter(clock);
+            var limit = RateLimiter.Parse($"2 / 1h / per_rcpt / {(strict ? "strict" : "leaky")} / sender", "k");
+            bool Next()
+            {
+                clock.Now += TimeSpan.FromSeconds(1);
+                return limiter.Record(limit, 1).Over;
+            }
+
+            Assert.False(Next());
+            Assert.False(Next());
+            Assert.True(Next());
+            Assert.True(Next());
+            Assert.True(Next());
+            clock.Now += TimeSpan.FromHours(1);
+            Assert.Equal(strict, Next());
+        }
+    }
+}
