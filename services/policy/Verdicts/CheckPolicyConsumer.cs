@@ -6,7 +6,8 @@ namespace Pipeline.Policy.Verdicts;
 
 /// <summary>
 /// Answers ingress's <see cref="CheckPolicy"/> requests. A request whose deadline has passed
-/// is dropped unanswered: ingress has already deferred, and an answer would be ignored.
+/// is dropped unanswered: ingress has already deferred, and an answer would be ignored. The
+/// deadline also bounds the work (DNS and Redis lookups) of the ones it answers.
 /// </summary>
 public sealed class CheckPolicyConsumer(IVerdictSource verdicts, ILogger<CheckPolicyConsumer> log) : IConsumer<CheckPolicy>
 {
@@ -20,7 +21,19 @@ public sealed class CheckPolicyConsumer(IVerdictSource verdicts, ILogger<CheckPo
             return;
         }
 
-        var verdict = await verdicts.DecideAsync(check, context.CancellationToken).ConfigureAwait(false);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        deadline.CancelAfter(check.Deadline - DateTimeOffset.UtcNow);
+        PolicyVerdict verdict;
+        try
+        {
+            verdict = await verdicts.DecideAsync(check, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested && !context.CancellationToken.IsCancellationRequested)
+        {
+            log.LogWarning("Gave up a {Stage} check of connection {ConnectionId} at its deadline", check.Stage, check.ConnectionId);
+            return;
+        }
+
         await context.RespondAsync(verdict).ConfigureAwait(false);
     }
 }
