@@ -33,6 +33,12 @@ public sealed class DkimChecker(IDnsResolver dns)
         return outcomes;
     }
 
+    // RFC 5321's Domain: labels of letters, digits and inner hyphens, 63 octets at most.
+    private static bool IsDomainName(string name) =>
+        name.Length is > 0 and <= 253 && name.TrimEnd('.').Split('.').All(label =>
+            label.Length is > 0 and <= 63 && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-')
+            && label[0] != '-' && label[^1] != '-');
+
     private async Task<DkimSignatureOutcome> VerifyOneAsync(MimeMessage message, Header header, DateTimeOffset now, CancellationToken ct)
     {
         var tags = DkimTags.Parse(header.Value);
@@ -47,6 +53,9 @@ public sealed class DkimChecker(IDnsResolver dns)
         foreach (var required in new[] { "a", "b", "bh", "d", "h", "s" })
             if (!tags.ContainsKey(required))
                 return Perm($"no {required}= tag");
+        // d= and s= become a DNS name: anything but a domain name could fetch a key from elsewhere.
+        if (!IsDomainName(domain) || !IsDomainName(selector))
+            return Perm("d= or s= is not a domain name");
         var algorithm = tags["a"].ToLowerInvariant();
         if (algorithm is not ("rsa-sha256" or "ed25519-sha256"))
             return Perm(algorithm == "rsa-sha1" ? "rsa-sha1 is no longer acceptable (RFC 8301)" : $"unknown algorithm {algorithm}");

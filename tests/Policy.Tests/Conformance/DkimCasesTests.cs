@@ -5,12 +5,21 @@ using Pipeline.Policy.Dkim;
 
 namespace Pipeline.Policy.Tests.Conformance;
 
-/// <summary>The generated DKIM cases of tests/testdata/dkim: each signature's result must be one the case accepts.</summary>
+/// <summary>The DKIM cases of tests/testdata/dkim (generated and dkimpy's): each signature's result must be one the case accepts.</summary>
 public class DkimCasesTests
 {
-    private static readonly JsonElement Cases = TestData.Cases(Path.Combine("dkim", "generated"), "cases.json");
+    private static readonly string[] Folders = ["generated", "dkimpy"];
 
-    public static TheoryData<string> Names() => TestData.Names(Cases);
+    private static JsonElement Cases(string folder) => TestData.Cases(Path.Combine("dkim", folder), "cases.json");
+
+    public static TheoryData<string, string> Names()
+    {
+        var names = new TheoryData<string, string>();
+        foreach (var folder in Folders)
+            foreach (var c in Cases(folder).EnumerateArray())
+                names.Add(folder, c.GetProperty("name").GetString()!);
+        return names;
+    }
 
     // The case's key records as the suite's zones serve them: a string, a list of strings (one RR), or TIMEOUT.
     private static SuiteZone Zone(JsonElement records)
@@ -31,10 +40,10 @@ public class DkimCasesTests
 
     [Theory]
     [MemberData(nameof(Names))]
-    public async Task verifies_as_the_rfcs_say(string name)
+    public async Task verifies_as_the_rfcs_say(string folder, string name)
     {
-        var c = TestData.Case(Cases, name);
-        var bytes = await File.ReadAllBytesAsync(TestData.File(Path.Combine("dkim", "generated"), c.GetProperty("file").GetString()!));
+        var c = TestData.Case(Cases(folder), name);
+        var bytes = await File.ReadAllBytesAsync(TestData.File(Path.Combine("dkim", folder), c.GetProperty("file").GetString()!));
         // As on the SMTP wire: bare LF line ends become CRLF.
         var text = Encoding.Latin1.GetString(bytes).Replace("\r\n", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal);
         var message = MimeMessage.Load(new MemoryStream(Encoding.Latin1.GetBytes(text)));
