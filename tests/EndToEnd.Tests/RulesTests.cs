@@ -29,17 +29,30 @@ public sealed class RulesFixture : PipelineFixture
         // A TXT string holds 255 octets at most: the key record is several strings in one RR.
         DkimRecord = $"v=DKIM1; k=rsa; p={publicKey.Trim()}";
         var key = string.Join("\" \"", DkimRecord.Chunk(200).Select(c => new string(c)));
-        Dns = await DnsServer.StartAsync("spf.test",
-            $"sel._domainkey.pass IN TXT \"{key}\"",
-            "pass IN TXT \"v=spf1 ip4:127.0.0.0/8 -all\"",
-            "fail IN TXT \"v=spf1 ip4:192.0.2.1 -all\"",
-            "soft IN TXT \"v=spf1 ~all\"",
-            "include IN TXT \"v=spf1 include:pass.spf.test -all\"",
-            "_dmarc.pass IN TXT \"v=DMARC1; p=reject\"",
-            "_dmarc.reject IN TXT \"v=DMARC1; p=reject; aspf=s\"",
-            "_dmarc.quarantine IN TXT \"v=DMARC1; p=quarantine; aspf=s\"",
-            "_dmarc.sampled IN TXT \"v=DMARC1; p=reject; pct=0; aspf=s\"",
-            "_dmarc.broken IN TXT \"v=DMARC1; p=bogus; aspf=s\"");
+        Dns = await DnsServer.StartAsync(new Dictionary<string, string[]>
+        {
+            ["spf.test"] =
+            [
+                $"sel._domainkey.pass IN TXT \"{key}\"",
+                "pass IN TXT \"v=spf1 ip4:127.0.0.0/8 -all\"",
+                "fail IN TXT \"v=spf1 ip4:192.0.2.1 -all\"",
+                "soft IN TXT \"v=spf1 ~all\"",
+                "include IN TXT \"v=spf1 include:pass.spf.test -all\"",
+                "_dmarc.pass IN TXT \"v=DMARC1; p=reject\"",
+                "_dmarc.reject IN TXT \"v=DMARC1; p=reject; aspf=s\"",
+                "_dmarc.quarantine IN TXT \"v=DMARC1; p=quarantine; aspf=s\"",
+                "_dmarc.sampled IN TXT \"v=DMARC1; p=reject; pct=0; aspf=s\"",
+                "_dmarc.broken IN TXT \"v=DMARC1; p=bogus; aspf=s\"",
+            ],
+            // An organizational domain with p=none and sp=quarantine for its subdomains.
+            ["other.test"] =
+            [
+                "_dmarc IN TXT \"v=DMARC1; p=none; sp=quarantine\"",
+                "relaxed IN TXT \"v=spf1 ip4:127.0.0.0/8 -all\"",
+            ],
+            // A domain without any DMARC record.
+            ["plain.test"] = [],
+        });
         Redis = await RedisServer.StartAsync();
         await Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.1", "192.0.2.0/24");
         await Redis.CliAsync("HSET", "user:refuser@example.test", "reject_content", "yes");
@@ -227,13 +240,26 @@ public sealed class prdr_verdicts_from_redis(RulesFixture fixture) : IClassFixtu
 public sealed class dmarc_at_data(RulesFixture fixture) : IClassFixture<RulesFixture>
 {
     private Task<Swaks.Result> SendAsync(string from, string subject, params string[] headers) =>
-        Swaks.SendAsync(fixture.Settings.SmtpPort, null, ["--from", "alice@pass.spf.test", "--to", "someone@example.test",
+        SendFromAsync("alice@pass.spf.test", from, subject, headers);
+
+    private Task<Swaks.Result> SendFromAsync(string mailFrom, string from, string subject, params string[] headers) =>
+        Swaks.SendAsync(fixture.Settings.SmtpPort, null, ["--from", mailFrom, "--to", "someone@example.test",
             "--header", $"From: {from}", "--header", $"Subject: {subject}", .. headers.SelectMany(h => new[] { "--add-header", h })]);
 
     [Fact]
     public async Task a_message_failing_a_reject_policy_is_refused_with_the_acls_message()
     {
         (await SendAsync("Boss <boss@reject.spf.test>", "dmarc-reject")).AssertRefusedWith("550 5.7.1 Message from reject.spf.test failed sender's DMARC policy, REJECT");
+    }
+
+    [Fact]
+    public async Task relaxed_alignment_passes_a_subdomain_whose_organizational_domain_matches()
+    {
+        var subject = $"dmarc-relaxed-{Guid.NewGuid():N}";
+        var swaks = await SendFromAsync("bounces@relaxed.other.test", "news@mail.other.test", subject);
+        var delivered = Assert.Single(await fixture.DeliveredAsync(swaks.MessageId!, subject));
+        Assert.Contains("dmarc=pass (p=quarantine dis=none) header.from=mail.other.test",
+            delivered.Replace("\n\t", " ", StringComparison.Ordinal), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -252,6 +278,10 @@ public sealed class dmarc_at_data(RulesFixture fixture) : IClassFixture<RulesFix
     [InlineData("s@sampled.spf.test", "dmarc=fail (p=reject dis=quarantine) header.from=sampled.spf.test", null)]
     [InlineData("n@nothing.spf.test", "dmarc=none header.from=nothing.spf.test", null)]
     [InlineData("b@broken.spf.test", "dmarc=none header.from=broken.spf.test", null)]
+    [InlineData("o@other.test", "dmarc=fail (p=none dis=none) header.from=other.test", null)]
+    [InlineData("s@sub.other.test", "dmarc=fail (p=quarantine dis=quarantine) header.from=sub.other.test", "X-Quarantine: DMARC policy of other.test (quarantine)")]
+    [InlineData("p@plain.test", "dmarc=none header.from=plain.test", null)]
+    [InlineData("u@unknown.example", "dmarc=temperror header.from=unknown.example", null)]
     public async Task accepted_messages_carry_the_authentication_results(string from, string dmarc, string? header)
     {
         var subject = $"dmarc-{Guid.NewGuid():N}";
