@@ -4,13 +4,16 @@ namespace Pipeline.EndToEnd.Tests;
 
 /// <summary>
 /// The pipeline with a rule file whose RCPT ACL is Exim's SPF example followed by relay control
-/// from a Redis set; a real NSD serves the SPF records of spf.test (pass.spf.test allows
+/// from a Redis set; a real NSD behind a real Unbound serves the SPF records of spf.test (pass.spf.test allows
 /// 127.0.0.0/8, fail.spf.test allows nobody, soft.spf.test softfails everybody) and a real Redis
 /// holds relay_from_ips. Ingress leaves relay control to the rules (RelayFromHosts = *).
 /// </summary>
 public sealed class RulesFixture : PipelineFixture
 {
     public DnsServer Dns { get; private set; } = null!;
+
+    /// <summary>Unbound in front of <see cref="Dns"/>: what policy asks; names under timeout.test never get an answer.</summary>
+    public Resolver Resolver { get; private set; } = null!;
 
     public RedisServer Redis { get; private set; } = null!;
 
@@ -53,6 +56,7 @@ public sealed class RulesFixture : PipelineFixture
             // A domain without any DMARC record.
             ["plain.test"] = [],
         });
+        Resolver = await Resolver.StartAsync(Dns, ["spf.test", "other.test", "plain.test"]);
         Redis = await RedisServer.StartAsync();
         await Redis.CliAsync("SADD", "relay_from_ips", "127.0.0.1", "192.0.2.0/24");
         await Redis.CliAsync("HSET", "user:refuser@example.test", "reject_content", "yes");
@@ -106,6 +110,7 @@ public sealed class RulesFixture : PipelineFixture
         catch
         {
             // xunit does not dispose a fixture whose start failed: stop the servers started here.
+            await Resolver.DisposeAsync();
             await Dns.DisposeAsync();
             await Redis.DisposeAsync();
             throw;
@@ -116,7 +121,9 @@ public sealed class RulesFixture : PipelineFixture
     {
         ["Policy:Rules"] = _rules,
         ["Policy:PrimaryHostname"] = "mx.example.test",
-        ["Dns:Servers:0"] = $"127.0.0.1:{Dns.Port}",
+        ["Dns:Servers:0"] = $"127.0.0.1:{Resolver.Port}",
+        ["Dns:Timeout"] = "00:00:01",
+        ["Dns:Retries"] = "0",
         ["Policy:RedisServers:0"] = $"127.0.0.1:{Redis.Port}//",
         ["Ingress:RelayFromHosts:0"] = "*",
         ["Ingress:PrdrEnable"] = "true",
@@ -129,6 +136,7 @@ public sealed class RulesFixture : PipelineFixture
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
+        await Resolver.DisposeAsync();
         await Dns.DisposeAsync();
         await Redis.DisposeAsync();
         Directory.Delete(Path.GetDirectoryName(_rules)!, recursive: true);
@@ -146,6 +154,10 @@ public sealed class acl_rules(RulesFixture fixture) : IClassFixture<RulesFixture
     {
         (await SendAsync("alice@fail.spf.test", "spf-fail")).AssertRefusedWith("550 5.7.1 127.0.0.1 is not allowed to send mail from fail.spf.test");
     }
+
+    [Fact]
+    public async Task a_dns_timeout_while_checking_spf_defers_with_the_acls_message() =>
+        (await SendAsync("alice@timeout.test", "spf-timeout")).AssertRefusedWith("451 4.7.1 Temporary DNS error while checking SPF record.  Try again later.");
 
     [Fact]
     public async Task a_sender_over_its_rate_is_refused_from_the_recipient_that_crosses_it()
@@ -282,6 +294,7 @@ public sealed class dmarc_at_data(RulesFixture fixture) : IClassFixture<RulesFix
     [InlineData("s@sub.other.test", "dmarc=fail (p=quarantine dis=quarantine) header.from=sub.other.test", "X-Quarantine: DMARC policy of other.test (quarantine)")]
     [InlineData("p@plain.test", "dmarc=none header.from=plain.test", null)]
     [InlineData("u@unknown.example", "dmarc=temperror header.from=unknown.example", null)]
+    [InlineData("t@timeout.test", "dmarc=temperror header.from=timeout.test", null)]
     public async Task accepted_messages_carry_the_authentication_results(string from, string dmarc, string? header)
     {
         var subject = $"dmarc-{Guid.NewGuid():N}";
