@@ -6,17 +6,12 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// NSD, the authoritative DNS server from Debian's package, serving zones on 127.0.0.1, so
 /// that delivery's MX and address lookups go through real DNS.
 /// </summary>
-public sealed class DnsServer : IAsyncDisposable
+public sealed class DnsServer : ListeningServer
 {
-    private readonly ServerProcess _server;
-
     private DnsServer(ServerProcess server, int port)
+        : base(server, port)
     {
-        _server = server;
-        Port = port;
     }
-
-    public int Port { get; }
 
     /// <summary>Serves <paramref name="zone"/> with the given records (zone-file lines, relative names).</summary>
     public static Task<DnsServer> StartAsync(string zone, params string[] records) =>
@@ -58,6 +53,4 @@ public sealed class DnsServer : IAsyncDisposable
         var server = await ServerProcess.StartAsync(new ProcessStartInfo("nsd", ["-d", "-c", Path.Combine(folder, "nsd.conf")]), folder, port);
         return new DnsServer(server, port);
     }
-
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }

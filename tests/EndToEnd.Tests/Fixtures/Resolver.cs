@@ -7,17 +7,12 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// zones is a stub zone, names under <c>timeout.test</c> are dropped unanswered (a DNS
 /// timeout, as from a dead server), and names of no zone are refused at once.
 /// </summary>
-public sealed class Resolver : IAsyncDisposable
+public sealed class Resolver : ListeningServer
 {
-    private readonly ServerProcess _server;
-
     private Resolver(ServerProcess server, int port)
+        : base(server, port)
     {
-        _server = server;
-        Port = port;
     }
-
-    public int Port { get; }
 
     public static async Task<Resolver> StartAsync(DnsServer authority, IEnumerable<string> zones)
     {
@@ -51,6 +46,4 @@ public sealed class Resolver : IAsyncDisposable
         var server = await ServerProcess.StartAsync(new ProcessStartInfo("unbound", ["-d", "-c", Path.Combine(folder, "unbound.conf")]), folder, port);
         return new Resolver(server, port);
     }
-
-    public ValueTask DisposeAsync() => _server.DisposeAsync();
 }
