@@ -82,7 +82,8 @@ rabbit_start() {
   sbin=$(ls -d /usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin | sort -V | tail -n 1)
   mkdir -p "$dir/mnesia" "$dir/log"
   echo "[]." > "$dir/enabled_plugins"
-  printf 'loopback_users.guest = true\nlisteners.tcp.default = %s\n' "$port" > "$dir/rabbitmq.conf"
+  # Loopback only: the default listener binds every interface, where another node may hold the port.
+  printf 'loopback_users.guest = true\nlisteners.tcp.1 = 127.0.0.1:%s\n' "$port" > "$dir/rabbitmq.conf"
   echo "[]." > "$dir/advanced.config"
   [ -f "$dir/.erlang.cookie" ] || { head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/.erlang.cookie"; chmod 400 "$dir/.erlang.cookie"; }
   epmd_port=$(free_port $((port + 1000)))
