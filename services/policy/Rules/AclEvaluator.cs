@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Policy;
 using Pipeline.Infrastructure.Lists;
@@ -16,6 +17,25 @@ namespace Pipeline.Policy.Rules;
 /// </summary>
 public sealed class AclEvaluator(ILogger<AclEvaluator> log)
 {
+    // Lists parsed once per text: most are written in the rule file and never change. Texts
+    // that lookups fill in vary, so the caches are emptied when they grow past a bound.
+    private const int MaxCachedLists = 1000;
+    private readonly ConcurrentDictionary<string, HostList> _hostLists = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DomainList> _domainLists = new(StringComparer.Ordinal);
+
+    private HostList Hosts(string text) => Cached(_hostLists, text, t => new HostList(EximList.Split(t)));
+
+    private DomainList Domains(string text) => Cached(_domainLists, text, t => new DomainList(EximList.Split(t)));
+
+    private static T Cached<T>(ConcurrentDictionary<string, T> cache, string text, Func<string, T> parse)
+    {
+        if (cache.TryGetValue(text, out var list))
+            return list;
+        if (cache.Count >= MaxCachedLists)
+            cache.Clear();
+        return cache.GetOrAdd(text, parse);
+    }
+
     /// <summary>The verdict of <paramref name="statements"/> for the check in <paramref name="context"/>.</summary>
     public async Task<PolicyVerdict> EvaluateAsync(IReadOnlyList<AclStatement> statements, PolicyContext context)
     {
@@ -97,15 +117,15 @@ public sealed class AclEvaluator(ILogger<AclEvaluator> log)
         new(action, string.IsNullOrEmpty(message) ? null : message, logMessage,
             Variables: context.Changed ? context.Variables : null, AddHeaders: headers.Count > 0 ? headers : null);
 
-    private static async Task<bool> ConditionAsync(AclItem item, PolicyContext context)
+    private async Task<bool> ConditionAsync(AclItem item, PolicyContext context)
     {
         var value = await Expansion.ExpandAsync(item.Value, context).ConfigureAwait(false);
         switch (item.Name)
         {
             case "hosts":
-                return new HostList(EximList.Split(value)).Contains(context.Client);
+                return Hosts(value).Contains(context.Client);
             case "domains":
-                return context.Domain is { } domain && new DomainList(EximList.Split(value)).Contains(domain);
+                return context.Domain is { } domain && Domains(value).Contains(domain);
             case "local_parts":
                 return context.LocalPart is { } localPart && EximList.Matches(EximList.Split(value), i => Matches(i, localPart));
             case "senders":
@@ -169,7 +189,7 @@ public sealed class AclEvaluator(ILogger<AclEvaluator> log)
         || item.Equals(value, StringComparison.OrdinalIgnoreCase);
 
     // An address-list item: empty for the null sender, *@domain or @domain, a domain-list item after @, or the address.
-    private static bool SenderMatches(string item, string sender)
+    private bool SenderMatches(string item, string sender)
     {
         if (item.Length == 0)
             return sender.Length == 0;
@@ -180,11 +200,11 @@ public sealed class AclEvaluator(ILogger<AclEvaluator> log)
         var at = sender.LastIndexOf('@');
         var itemAt = item.LastIndexOf('@');
         if (itemAt < 0)
-            return item == "*" || (at >= 0 && new DomainList([item]).Contains(sender[(at + 1)..]));
+            return item == "*" || (at >= 0 && Domains(item).Contains(sender[(at + 1)..]));
         var localItem = item[..itemAt];
         var domainItem = item[(itemAt + 1)..];
         var local = at >= 0 ? sender[..at] : sender;
         var domainPart = at >= 0 ? sender[(at + 1)..] : "";
-        return (localItem.Length == 0 || Matches(localItem, local)) && new DomainList([domainItem]).Contains(domainPart);
+        return (localItem.Length == 0 || Matches(localItem, local)) && Domains(domainItem).Contains(domainPart);
     }
 }

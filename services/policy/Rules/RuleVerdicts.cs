@@ -17,8 +17,8 @@ public sealed class RuleVerdicts(PolicyOptions options, RuleSet rules, StaticVer
     /// <inheritdoc />
     public async Task<PolicyVerdict> DecideAsync(CheckPolicy check, CancellationToken cancellationToken)
     {
-        if (options.Verdicts.Any(v => v.Applies(check)))
-            return await fixedVerdicts.DecideAsync(check, cancellationToken).ConfigureAwait(false);
+        if (fixedVerdicts.Find(check) is { } fixedVerdict)
+            return fixedVerdict;
         var authenticate = options.AuthenticationResults && check.Stage == PolicyStage.Data && check.Content is not null;
         var acl = rules.For(check.Stage);
         if (acl is null && !authenticate)
