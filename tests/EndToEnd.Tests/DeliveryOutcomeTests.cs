@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -93,5 +95,40 @@ public sealed class delivery_outcomes
         Assert.Single(names, n => n == "msg:complete");
         var dumped = Assert.Single(sink.Messages);
         Assert.Contains($"id {id}", dumped, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task a_message_claimed_by_a_worker_that_died_is_delivered_once_its_lease_runs_out()
+    {
+        // A server that accepts and never greets: the first process's attempt hangs there,
+        // holding the message's claim, when it is killed.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var settings = new PipelineSettings();
+        var extra = FastRetries(((IPEndPoint)silent.LocalEndpoint).Port);
+        extra["Delivery:CommandTimeout"] = "00:00:07";
+        var first = await PipelineProcess.StartAsync(settings.For(extra: extra));
+        string id;
+        try
+        {
+            id = await SendAsync(settings);
+            using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+            using var attempt = await silent.AcceptTcpClientAsync(cts.Token);
+            await first.KillAsync();
+        }
+        finally
+        {
+            await first.DisposeAsync();
+        }
+
+        await using var sink = await SmtpSink.StartAsync(0);
+        var retry = FastRetries(sink.Port);
+        await using var second = await PipelineProcess.StartAsync(settings.For(extra: retry));
+        using var history = new HistoryClient(settings.HttpPort);
+        var names = await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(60));
+        Assert.Equal(["msg:received", "msg:delivery", "msg:complete"], names);
+        var dumped = Assert.Single(await sink.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10)));
+        Assert.Contains($"id {id}", dumped, StringComparison.Ordinal);
+        Assert.Contains("claimed by a worker whose lease ran out", second.Output, StringComparison.Ordinal);
     }
 }

@@ -7,7 +7,7 @@ namespace Pipeline.Delivery.Queue;
 /// Claims due messages in <c>delivery_queue</c> for one worker with <c>FOR UPDATE SKIP
 /// LOCKED</c>, so that any number of delivery processes share the queue and each message is
 /// worked on by one of them at a time. A claim is a lease: a worker that dies gives its
-/// messages back when the lease runs out.
+/// messages back when the lease runs out (<see cref="ReleaseExpiredAsync"/>).
 /// </summary>
 public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, DeliveryOptions options)
 {
@@ -21,7 +21,7 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
         await using var command = database.CreateCommand(
             $"update {table} q set claimed_by = $1, claimed_until = now() + $2 " +
             $"where q.message_id in (select message_id from {table} " +
-            "where next_attempt_at <= now() and (claimed_until is null or claimed_until < now()) " +
+            "where claimed_by is null and next_attempt_at <= now() " +
             "order by next_attempt_at limit $3 for update skip locked) returning q.message_id");
         command.Parameters.AddWithValue(Worker);
         command.Parameters.AddWithValue(options.ClaimLease);
@@ -31,6 +31,19 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             claimed.Add(reader.GetString(0));
         return claimed;
+    }
+
+    /// <summary>
+    /// Gives back the messages whose lease ran out, claimed by a worker that died or hangs.
+    /// Kept out of <see cref="ClaimDueAsync"/>, which runs whenever a slot frees, so that claims
+    /// stay index lookups; the runner calls this once per poll interval.
+    /// </summary>
+    public async Task<int> ReleaseExpiredAsync(CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            $"update {store.Schema}.{QueueSchema.Table} set claimed_by = null, claimed_until = null " +
+            "where claimed_by is not null and claimed_until < now()");
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Gives a claimed message back at once, after an attempt that recorded nothing.</summary>

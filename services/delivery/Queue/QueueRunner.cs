@@ -6,7 +6,8 @@ namespace Pipeline.Delivery.Queue;
 
 /// <summary>
 /// The queue runner: claims due messages and delivers them, up to
-/// <see cref="DeliveryOptions.MaxParallel"/> at once. It polls every
+/// <see cref="DeliveryOptions.MaxParallel"/> at once, and once per poll interval gives back
+/// the messages of workers whose lease ran out. It polls every
 /// <see cref="DeliveryOptions.QueuePollInterval"/> and wakes at once when ingress announces
 /// a message (<see cref="Wake"/>).
 /// </summary>
@@ -22,9 +23,25 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var running = new List<Task>();
+        var leasesCheckedAt = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
         {
             running.RemoveAll(t => t.IsCompleted);
+            if (DateTime.UtcNow - leasesCheckedAt >= options.QueuePollInterval)
+            {
+                leasesCheckedAt = DateTime.UtcNow;
+                try
+                {
+                    var released = await claims.ReleaseExpiredAsync(stoppingToken).ConfigureAwait(false);
+                    if (released > 0)
+                        log.LogWarning("{Count} messages were claimed by a worker whose lease ran out; they are queued again", released);
+                }
+                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+                {
+                    log.LogError(e, "Could not release expired claims");
+                }
+            }
+
             var free = options.MaxParallel - running.Count;
             IReadOnlyList<string> due = [];
             if (free > 0)
