@@ -14,6 +14,7 @@ namespace Pipeline.Contracts.Events;
 /// <param name="RouterName">The router that chose the host.</param>
 /// <param name="TransportName">The transport.</param>
 /// <param name="Attempt">The delivery attempt, counting from 1.</param>
+/// <param name="Proxy">The SOCKS5 proxy the connection went through, <c>[address]:port</c>, or null (the main log's <c>PRX=</c>).</param>
 [LifecycleEvent("msg:host:defer")]
 public sealed record HostDeferred(
     string MessageId,
@@ -25,4 +26,5 @@ public sealed record HostDeferred(
     int HostPort,
     string RouterName,
     string TransportName,
-    int Attempt);
+    int Attempt,
+    string? Proxy = null);

@@ -15,6 +15,7 @@ namespace Pipeline.Contracts.Events;
 /// <param name="TransportName">The transport: <c>remote_smtp</c>.</param>
 /// <param name="ConnectionId">The outbound connection that carried it.</param>
 /// <param name="Attempt">The delivery attempt, counting from 1.</param>
+/// <param name="Proxy">The SOCKS5 proxy the connection went through, <c>[address]:port</c>, or null (the main log's <c>PRX=</c>).</param>
 [LifecycleEvent("msg:delivery")]
 public sealed record RecipientDelivered(
     string MessageId,
@@ -28,4 +29,5 @@ public sealed record RecipientDelivered(
     string RouterName,
     string TransportName,
     string ConnectionId,
-    int Attempt);
+    int Attempt,
+    string? Proxy = null);

@@ -24,15 +24,15 @@ public sealed class MainLog(ILoggerFactory factory)
 
     /// <summary>A recipient was delivered.</summary>
     public void Delivered(string messageId, string recipient, string router, string transport,
-        string host, string hostAddress, int hostPort, string confirmation) =>
-        _log.LogInformation("{MessageId} => {Recipient} R={Router} T={Transport} H={Host} [{HostAddress}]:{HostPort} C=\"{Confirmation}\"",
-            messageId, recipient, router, transport, host, hostAddress, hostPort, confirmation);
+        string host, string hostAddress, int hostPort, string confirmation, string? proxy = null) =>
+        _log.LogInformation("{MessageId} => {Recipient} R={Router} T={Transport} H={Host} [{HostAddress}]:{HostPort}{Proxy} C=\"{Confirmation}\"",
+            messageId, recipient, router, transport, host, hostAddress, hostPort, proxy is null ? "" : $" PRX={proxy}", confirmation);
 
     /// <summary>A recipient was deferred.</summary>
     public void Deferred(string messageId, string recipient, string router, string transport,
-        string? host, string? hostAddress, int hostPort, int errno, string error) =>
-        _log.LogInformation("{MessageId} == {Recipient} R={Router} T={Transport} H={Host} [{HostAddress}]:{HostPort} defer ({Errno}): {Error}",
-            messageId, recipient, router, transport, host, hostAddress, hostPort, errno, error);
+        string? host, string? hostAddress, int hostPort, int errno, string error, string? proxy = null) =>
+        _log.LogInformation("{MessageId} == {Recipient} R={Router} T={Transport} H={Host} [{HostAddress}]:{HostPort}{Proxy} defer ({Errno}): {Error}",
+            messageId, recipient, router, transport, host, hostAddress, hostPort, proxy is null ? "" : $" PRX={proxy}", errno, error);
 
     /// <summary>A recipient failed permanently.</summary>
     public void Failed(string messageId, string recipient, string? router, string? transport, string error) =>

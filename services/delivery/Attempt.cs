@@ -37,12 +37,13 @@ internal sealed class Attempt(MessageReceived received, int number)
         events.Add(lifecycleEvent);
     }
 
-    public void HostDeferred(IReadOnlyList<Recipient> recipients, string error, int errno, RouteHost host, IPEndPoint server, string router)
+    public void HostDeferred(IReadOnlyList<Recipient> recipients, string error, int errno, RouteHost host, IPEndPoint server, string router,
+        string? proxy = null)
     {
         var address = server.Address.ToText();
-        Events.Add(new HostDeferred(Id, recipients, error, errno, host.Name, address, server.Port, router, SmtpTransport.Name, Number));
+        Events.Add(new HostDeferred(Id, recipients, error, errno, host.Name, address, server.Port, router, SmtpTransport.Name, Number, proxy));
         foreach (var recipient in recipients)
-            _logLines.Add(log => log.Deferred(Id, recipient.Address, router, SmtpTransport.Name, host.Name, address, server.Port, errno, error));
+            _logLines.Add(log => log.Deferred(Id, recipient.Address, router, SmtpTransport.Name, host.Name, address, server.Port, errno, error, proxy));
     }
 
     public void Defer(Recipient recipient, string error) => _deferred[recipient.Address] = error;
@@ -57,12 +58,13 @@ internal sealed class Attempt(MessageReceived received, int number)
     {
         var recipient = outcome.Recipient;
         var address = via.Server.Address.ToText();
+        var proxy = via.Proxy?.ToString();
         switch (outcome.Status)
         {
             case RecipientStatus.Delivered:
                 Events.Add(new RecipientDelivered(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port,
-                    via.Local.Address.ToText(), via.Local.Port, via.RouterName, SmtpTransport.Name, via.ConnectionId, Number));
-                _logLines.Add(log => log.Delivered(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, outcome.Reply));
+                    via.Local.Address.ToText(), via.Local.Port, via.RouterName, SmtpTransport.Name, via.ConnectionId, Number, proxy));
+                _logLines.Add(log => log.Delivered(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, outcome.Reply, proxy));
                 break;
             case RecipientStatus.Failed:
                 Events.Add(new RecipientFailed(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port, via.RouterName, SmtpTransport.Name, Number));
@@ -70,7 +72,7 @@ internal sealed class Attempt(MessageReceived received, int number)
                 break;
             default:
                 Defer(recipient, outcome.Reply);
-                _logLines.Add(log => log.Deferred(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, 0, outcome.Reply));
+                _logLines.Add(log => log.Deferred(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, 0, outcome.Reply, proxy));
                 break;
         }
     }

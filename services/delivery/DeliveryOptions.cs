@@ -31,6 +31,16 @@ public sealed class DeliveryOptions
     /// <summary>How long to wait for a TCP connection (Exim's <c>connect_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// SOCKS5 proxies to connect through (Exim's <c>socks_proxy</c>), tried in order, each
+    /// <c>IP [auth=none|name] [name=USER] [pass=PASSWORD] [port=1080] [tmo=5]</c>. Empty: connect
+    /// directly. <see cref="ConnectTimeout"/> covers the attempts on all of them.
+    /// </summary>
+    public List<string> SocksProxy { get; set; } = [];
+
+    /// <summary>The parsed <see cref="SocksProxy"/> list, set by <see cref="Validate"/>.</summary>
+    public IReadOnlyList<Socks.SocksProxy> SocksProxies { get; private set; } = [];
+
     /// <summary>How long to wait for a reply to a command (Exim's <c>command_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -93,6 +103,20 @@ public sealed class DeliveryOptions
         Require(ConnectionMaxMessages > 0, "Delivery:ConnectionMaxMessages must be positive");
         Require(ConnectionIdleTimeout >= TimeSpan.Zero, "Delivery:ConnectionIdleTimeout must not be negative");
         Require(ClaimLease > ConnectTimeout + CommandTimeout, "Delivery:ClaimLease must exceed ConnectTimeout + CommandTimeout");
+        var proxies = new List<Socks.SocksProxy>();
+        for (var i = 0; i < SocksProxy.Count; i++)
+        {
+            try
+            {
+                proxies.Add(Socks.SocksProxy.Parse(SocksProxy[i]));
+            }
+            catch (FormatException e)
+            {
+                throw new InvalidOperationException($"Delivery:SocksProxy:{i}: {e.Message}");
+            }
+        }
+
+        SocksProxies = proxies;
         for (var i = 0; i < Routes.Count; i++)
         {
             Require(Routes[i].Domains.Count > 0, $"Delivery:Routes:{i}:Domains is empty");

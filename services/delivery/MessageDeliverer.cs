@@ -8,6 +8,7 @@ using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Signing;
 using Pipeline.Delivery.Smtp;
+using Pipeline.Delivery.Socks;
 using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Logging;
 using Pipeline.Infrastructure.Store;
@@ -123,21 +124,32 @@ public sealed class MessageDeliverer(
                 }
 
                 SmtpClientConnection connection;
+                var proxies = options.SocksProxies;
                 try
                 {
-                    connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, cancellationToken).ConfigureAwait(false);
+                    connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, proxies, cancellationToken).ConfigureAwait(false);
                 }
                 catch (SocketException e)
                 {
                     lastError = e.SocketErrorCode == SocketError.TimedOut ? "Connection timed out" : e.Message;
+                    if (proxies.Count > 0)
+                        lastError = $"no SOCKS proxy could be reached: {lastError}";
                     attempt.HostDeferred(recipients, lastError, e.ErrorCode, host, server, route.RouterName);
+                    continue;
+                }
+                catch (SocksException e)
+                {
+                    lastError = e.Message;
+                    attempt.HostDeferred(recipients, lastError, 0, host, server, route.RouterName);
                     continue;
                 }
 
                 connection.HostName = host.Name;
                 var local = connection.LocalEndPoint;
+                var peer = connection.RemoteEndPoint;
                 attempt.Connection(connection.Id, new TcpConnected(connection.Id, Direction.Outbound,
-                    Address(server.Address), server.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId));
+                    Address(peer.Address), peer.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId,
+                    SocksTarget: connection.Proxy is null ? null : $"[{Address(server.Address)}]:{server.Port}"));
                 var (greeting, openError) = await transport.OpenAsync(connection, cancellationToken).ConfigureAwait(false);
                 if (greeting is not null)
                     attempt.Connection(connection.Id, new SmtpConnected(connection.Id, Direction.Outbound,
@@ -151,7 +163,7 @@ public sealed class MessageDeliverer(
                     await transport.CloseAsync(connection, cancellationToken).ConfigureAwait(false);
                     attempt.Connection(connection.Id, new TcpClosed(connection.Id, Direction.Outbound,
                         Address(server.Address), server.Port, lastError, Math.Max(0, connection.Transactions - 1)));
-                    attempt.HostDeferred(recipients, lastError, 0, host, server, route.RouterName);
+                    attempt.HostDeferred(recipients, lastError, 0, host, server, route.RouterName, connection.Proxy?.ToString());
                     continue;
                 }
 
@@ -167,12 +179,12 @@ public sealed class MessageDeliverer(
 
     private static void Record(Attempt attempt, TransportResult result, SmtpClientConnection connection, RouteHost host, IPEndPoint server, Route route)
     {
-        var delivery = new HostDelivery(host, server, connection.LocalEndPoint, route.RouterName, connection.Id);
+        var delivery = new HostDelivery(host, server, connection.LocalEndPoint, route.RouterName, connection.Id, connection.Proxy);
         foreach (var outcome in result.Recipients)
             attempt.Record(outcome, delivery);
     }
 
     private static string Address(IPAddress address) => address.ToText();
 
-    internal sealed record HostDelivery(RouteHost Host, IPEndPoint Server, IPEndPoint Local, string RouterName, string ConnectionId);
+    internal sealed record HostDelivery(RouteHost Host, IPEndPoint Server, IPEndPoint Local, string RouterName, string ConnectionId, SocksProxy? Proxy);
 }

@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Pipeline.Delivery.Protocol;
+using Pipeline.Delivery.Socks;
 
 namespace Pipeline.Delivery.Smtp;
 
@@ -70,6 +71,68 @@ public sealed class SmtpClientConnection : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// Connects to <paramref name="server"/> through the first of <paramref name="proxies"/>
+    /// that can be reached (Exim's <c>socks_proxy</c>), or directly when there are none.
+    /// <paramref name="timeout"/> covers all the attempts; each proxy's own <c>tmo</c> bounds
+    /// its share. A proxy that cannot be reached passes the turn to the next; one that is
+    /// reached but refuses ends the attempt, as the server is then what failed.
+    /// </summary>
+    /// <exception cref="SocketException">No proxy could be reached, or the direct connection failed.</exception>
+    /// <exception cref="SocksException">A proxy refused the authentication or the connection to the server.</exception>
+    public static async Task<SmtpClientConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout,
+        IReadOnlyList<SocksProxy> proxies, CancellationToken cancellationToken)
+    {
+        if (proxies.Count == 0)
+            return await ConnectAsync(server, timeout, cancellationToken).ConfigureAwait(false);
+
+        var deadline = DateTimeOffset.UtcNow + timeout;
+        SocketException? last = null;
+        foreach (var proxy in proxies)
+        {
+            var left = deadline - DateTimeOffset.UtcNow;
+            if (left <= TimeSpan.Zero)
+                break;
+            var share = left < proxy.Timeout ? left : proxy.Timeout;
+            SmtpClientConnection connection;
+            try
+            {
+                connection = await ConnectAsync(proxy.EndPoint, share, cancellationToken).ConfigureAwait(false);
+            }
+            catch (SocketException e)
+            {
+                last = e;
+                continue;
+            }
+
+            using var negotiation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            negotiation.CancelAfter(share);
+            try
+            {
+                await Socks5Handshake.ConnectAsync(connection._stream, proxy, server, negotiation.Token).ConfigureAwait(false);
+                connection.Proxy = proxy;
+                return connection;
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw new SocksException(e is OperationCanceledException
+                    ? $"proxy {proxy} did not complete the SOCKS negotiation in time"
+                    : $"proxy {proxy}: {e.Message}");
+            }
+            catch
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
+
+        throw last ?? new SocketException((int)SocketError.TimedOut);
+    }
+
+    /// <summary>The SOCKS5 proxy the connection goes through, or null when it is direct.</summary>
+    public SocksProxy? Proxy { get; private set; }
 
     /// <summary>Reads the next reply within <paramref name="timeout"/>.</summary>
     /// <exception cref="SmtpProtocolException">The reply is malformed, the server closed, or it timed out.</exception>
