@@ -72,6 +72,8 @@ internal sealed class Attempt(MessageReceived received, int number)
                 break;
             default:
                 Defer(recipient, outcome.Reply);
+                Events.Add(new RecipientDeferred(Id, recipient, outcome.Reply, 0, via.Host.Name, address, via.Server.Port, via.RouterName,
+                    SmtpTransport.Name, Number, proxy));
                 _logLines.Add(log => log.Deferred(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, 0, outcome.Reply, proxy));
                 break;
         }

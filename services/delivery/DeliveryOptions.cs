@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Lists;
 using static Pipeline.Infrastructure.Configuration.SettingsExtensions;
 
 namespace Pipeline.Delivery;
@@ -40,6 +41,16 @@ public sealed class DeliveryOptions
 
     /// <summary>The parsed <see cref="SocksProxy"/> list, set by <see cref="Validate"/>.</summary>
     public IReadOnlyList<Socks.SocksProxy> SocksProxies { get; private set; } = [];
+
+    /// <summary>
+    /// The servers with which PRDR (draft-hall-prdr-00) is used when they offer it and a
+    /// transaction has several recipients (Exim's <c>hosts_try_prdr</c>): a host list of
+    /// addresses and CIDR blocks. Defaults to <c>*</c>, as in Exim; empty: never.
+    /// </summary>
+    public List<string> HostsTryPrdr { get; set; } = ["*"];
+
+    /// <summary>The parsed <see cref="HostsTryPrdr"/>, set by <see cref="Validate"/>.</summary>
+    public HostList TryPrdr { get; private set; } = new([]);
 
     /// <summary>How long to wait for a reply to a command (Exim's <c>command_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
@@ -117,6 +128,15 @@ public sealed class DeliveryOptions
         }
 
         SocksProxies = proxies;
+        try
+        {
+            TryPrdr = new HostList(HostsTryPrdr);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException($"Delivery:HostsTryPrdr: {e.Message}");
+        }
+
         for (var i = 0; i < Routes.Count; i++)
         {
             Require(Routes[i].Domains.Count > 0, $"Delivery:Routes:{i}:Domains is empty");

@@ -30,8 +30,11 @@ public sealed class SmtpClientConnection : IAsyncDisposable
     /// <summary>The local end, for <c>$sending_ip_address</c> and <c>$sending_port</c>.</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
 
-    /// <summary>The server's end.</summary>
+    /// <summary>The TCP peer: the server, or the SOCKS proxy in front of it.</summary>
     public IPEndPoint RemoteEndPoint => (IPEndPoint)_socket.RemoteEndPoint!;
+
+    /// <summary>The server, reached directly or through <see cref="Proxy"/>.</summary>
+    public IPEndPoint Server { get; private set; } = null!;
 
     /// <summary>The connection's stream key in the event store.</summary>
     public string Id { get; } = $"out-{Guid.CreateVersion7():N}";
@@ -58,7 +61,7 @@ public sealed class SmtpClientConnection : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(server, deadline.Token).ConfigureAwait(false);
-            return new SmtpClientConnection(socket);
+            return new SmtpClientConnection(socket) { Server = server };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -112,6 +115,7 @@ public sealed class SmtpClientConnection : IAsyncDisposable
             {
                 await Socks5Handshake.ConnectAsync(connection._stream, proxy, server, negotiation.Token).ConfigureAwait(false);
                 connection.Proxy = proxy;
+                connection.Server = server;
                 return connection;
             }
             catch (Exception e) when (e is IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)

@@ -6,7 +6,8 @@ namespace Pipeline.Delivery.Smtp;
 /// <summary>
 /// Exim's <c>remote_smtp</c> transport (RFC 5321 §3.3). <see cref="OpenAsync"/> takes the
 /// greeting and says EHLO (HELO when refused); <see cref="SendAsync"/> runs one transaction:
-/// MAIL with SIZE when offered, RCPT per recipient, DATA; a connection can carry several,
+/// MAIL with SIZE when offered, RCPT per recipient, DATA, and with PRDR (draft-hall-prdr-00)
+/// one reply per recipient after the data; a connection can carry several,
 /// one after the other; <see cref="CloseAsync"/> says QUIT. Replies decide per recipient; a
 /// refusal of the host as a whole is reported as a host error so that the next host can be
 /// tried. Nothing here throws for what the server says or does.
@@ -54,7 +55,10 @@ public sealed class SmtpTransport(DeliveryOptions options)
             // With PIPELINING (RFC 2920) MAIL, every RCPT and DATA go in one write; the replies
             // are then read in order, all of them, before anything is decided.
             var pipelining = connection.Hello?.Lines.Skip(1).Any(l => l.Equals("PIPELINING", StringComparison.OrdinalIgnoreCase)) == true;
-            var mailCommand = $"MAIL FROM:<{sender}>{size}";
+            // PRDR: each recipient gets the server's own verdict on the content, so that one
+            // transaction serves recipients whose filters disagree.
+            var prdr = recipients.Count > 1 && Offers(connection, "PRDR") && options.TryPrdr.Contains(connection.Server.Address);
+            var mailCommand = $"MAIL FROM:<{sender}>{size}{(prdr ? " PRDR" : "")}";
             string[] rcptCommands = [.. recipients.Select(r => $"RCPT TO:<{r.Address}>")];
             if (pipelining)
                 await connection.WriteCommandsAsync([mailCommand, .. rcptCommands, "DATA"], cancellationToken).ConfigureAwait(false);
@@ -112,6 +116,12 @@ public sealed class SmtpTransport(DeliveryOptions options)
             }
 
             var final = await connection.SendDataAsync(content, options.FinalTimeout, cancellationToken).ConfigureAwait(false);
+            if (prdr && final.Code == 353)
+            {
+                outcomes.AddRange(await ReadPrdrRepliesAsync(connection, accepted, cancellationToken).ConfigureAwait(false));
+                return new TransportResult(null, outcomes);
+            }
+
             var status = final.IsPositive ? RecipientStatus.Delivered : final.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred;
             var text = final.IsPositive ? final.ToString() : $"SMTP error from remote mail server after end of data: {final}";
             outcomes.AddRange(accepted.Select(r => new RecipientOutcome(r, status, text)));
@@ -137,6 +147,38 @@ public sealed class SmtpTransport(DeliveryOptions options)
 
         await connection.DisposeAsync().ConfigureAwait(false);
     }
+
+    // After 353, one reply per accepted recipient in RCPT order, then the message's final
+    // reply. A final refusal also undoes the recipients the server had accepted.
+    private async Task<List<RecipientOutcome>> ReadPrdrRepliesAsync(SmtpClientConnection connection, List<Recipient> accepted,
+        CancellationToken cancellationToken)
+    {
+        var replies = new List<SmtpReply>(accepted.Count);
+        foreach (var _ in accepted)
+            replies.Add(await connection.ReadReplyAsync(options.FinalTimeout, cancellationToken).ConfigureAwait(false));
+        var final = await connection.ReadReplyAsync(options.FinalTimeout, cancellationToken).ConfigureAwait(false);
+
+        var outcomes = new List<RecipientOutcome>(accepted.Count);
+        for (var i = 0; i < accepted.Count; i++)
+        {
+            var reply = replies[i];
+            if (reply.IsPositive && !final.IsPositive)
+                outcomes.Add(new RecipientOutcome(accepted[i], final.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred,
+                    $"SMTP error from remote mail server after end of data (PRDR final reply): {final}"));
+            else if (reply.IsPositive)
+                outcomes.Add(new RecipientOutcome(accepted[i], RecipientStatus.Delivered, reply.ToString()));
+            else
+                outcomes.Add(new RecipientOutcome(accepted[i], reply.IsPermanent ? RecipientStatus.Failed : RecipientStatus.Deferred,
+                    $"SMTP error from remote mail server after end of data (PRDR reply for {accepted[i].Address}): {reply}"));
+        }
+
+        return outcomes;
+    }
+
+    // True when the server's EHLO reply names the extension.
+    private static bool Offers(SmtpClientConnection connection, string extension) =>
+        connection.Hello?.Lines.Skip(1).Any(l => l.Equals(extension, StringComparison.OrdinalIgnoreCase)
+            || l.StartsWith(extension + " ", StringComparison.OrdinalIgnoreCase)) == true;
 
     private static TransportResult HostError(string error) => new(error, []);
 }

@@ -64,6 +64,9 @@ public sealed class MessageSummary
             case RecipientFailedInternally f:
                 Recipient(f.Recipient).Settle(RecipientState.Failed, f.EventData, null);
                 break;
+            case RecipientDeferred d:
+                Recipient(d.Recipient).Defer(d.EventData);
+                break;
             case MessageDeferred deferred:
                 Status = "deferred";
                 Attempts = deferred.Attempt;

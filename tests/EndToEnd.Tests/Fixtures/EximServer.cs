@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Pipeline.EndToEnd.Tests.Fixtures;
+
+/// <summary>
+/// Debian's Exim 4.96 (exim4-daemon-heavy) as an SMTP server on 127.0.0.1, throwing away
+/// what it accepts. Local parts decide: <c>reject</c> is refused and <c>defer</c> deferred;
+/// with PRDR requested by the client, after the content (<c>acl_smtp_data_prdr</c>), each
+/// recipient then getting its own reply; without, at RCPT. Anything else is accepted.
+/// </summary>
+public sealed class EximServer(ServerProcess server, int port) : ListeningServer(server, port)
+{
+    private readonly ServerProcess _server = server;
+
+    /// <summary>Exim's main log so far.</summary>
+    public string MainLog => File.Exists(Path.Combine(_server.Folder, "log", "mainlog")) ? File.ReadAllText(Path.Combine(_server.Folder, "log", "mainlog")) : "";
+
+    public static async Task<EximServer> StartAsync(bool prdr)
+    {
+        var port = FreePort.Next();
+        var folder = Directory.CreateTempSubdirectory("pipeline-exim-server-").FullName;
+        File.SetUnixFileMode(folder, (UnixFileMode)0x1FF);
+        foreach (var sub in new[] { "spool", "log" })
+        {
+            Directory.CreateDirectory(Path.Combine(folder, sub));
+            File.SetUnixFileMode(Path.Combine(folder, sub), (UnixFileMode)0x1FF);
+        }
+
+        var configuration = Path.Combine(folder, "exim.conf");
+        File.WriteAllText(configuration, $$$"""
+            primary_hostname = exim-server.test
+            exim_user = Debian-exim
+            exim_group = Debian-exim
+            trusted_users = root
+            never_users =
+            spool_directory = {{{folder}}}/spool
+            log_file_path = {{{folder}}}/log/%slog
+            local_interfaces = 127.0.0.1
+            host_lookup =
+            rfc1413_hosts =
+            keep_environment =
+            tls_advertise_hosts =
+            prdr_enable = {{{(prdr ? "true" : "false")}}}
+            acl_smtp_rcpt = acl_rcpt
+            acl_smtp_data_prdr = acl_prdr
+
+            begin acl
+
+            acl_rcpt:
+              deny    local_parts = reject
+                      condition = ${if eq{$prdr_requested}{yes}{no}{yes}}
+                      message = no such user at RCPT
+              defer   local_parts = defer
+                      condition = ${if eq{$prdr_requested}{yes}{no}{yes}}
+                      message = not now at RCPT
+              accept
+
+            acl_prdr:
+              deny    local_parts = reject
+                      message = refused after the content
+              defer   local_parts = defer
+                      message = not now after the content
+              accept
+
+            begin routers
+
+            discard:
+              driver = redirect
+              data = :blackhole:
+
+            """);
+        var server = await ServerProcess.StartAsync(new ProcessStartInfo("exim4",
+            ["-C", configuration, "-bdf", "-oX", port.ToString(CultureInfo.InvariantCulture)]), folder, port);
+        return new EximServer(server, port);
+    }
+}
