@@ -22,6 +22,11 @@ public sealed class MainLog(ILoggerFactory factory)
             messageId, sender.Length == 0 ? "<>" : sender, helo, hostAddress, hostPort, protocol,
             proxy is null ? "" : $" PRX={proxy}", tls is null ? "" : $" X={tls}", size, string.Join(' ', recipients));
 
+    /// <summary>A bounce (delivery status notification) was made for a message and queued.</summary>
+    public void BounceQueued(string bounceId, string originalId, long size, string recipient) =>
+        _log.LogInformation("{BounceId} <= <> R={OriginalId} U=pipeline P=local S={Size} for {Recipient}",
+            bounceId, originalId, size, recipient);
+
     /// <summary>A recipient was delivered.</summary>
     public void Delivered(string messageId, string recipient, string router, string transport,
         string host, string hostAddress, int hostPort, string confirmation, string? proxy = null) =>

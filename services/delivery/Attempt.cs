@@ -2,6 +2,7 @@ using Pipeline.Infrastructure.Hosting;
 using System.Net;
 using JasperFx.Events;
 using Pipeline.Contracts.Events;
+using Pipeline.Delivery.Bounces;
 using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Smtp;
@@ -24,6 +25,9 @@ internal sealed class Attempt(MessageReceived received, int number)
 
     /// <summary>The message stream's new events, in order.</summary>
     public List<object> Events { get; } = [];
+
+    /// <summary>The recipients that failed for good in this attempt, for the bounce.</summary>
+    public List<BounceFailure> Failures { get; } = [];
 
     /// <summary>The outbound connections' events, by connection stream.</summary>
     public Dictionary<string, List<object>> Connections { get; } = new(StringComparer.Ordinal);
@@ -51,6 +55,7 @@ internal sealed class Attempt(MessageReceived received, int number)
     public void FailInternally(Recipient recipient, string error, string? router)
     {
         Events.Add(new RecipientFailedInternally(Id, recipient, error, router));
+        Failures.Add(new BounceFailure(recipient, error, null));
         _logLines.Add(log => log.Failed(Id, recipient.Address, router, null, error));
     }
 
@@ -68,6 +73,7 @@ internal sealed class Attempt(MessageReceived received, int number)
                 break;
             case RecipientStatus.Failed:
                 Events.Add(new RecipientFailed(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port, via.RouterName, SmtpTransport.Name, Number));
+                Failures.Add(new BounceFailure(recipient, outcome.Reply, via.Host.Name));
                 _logLines.Add(log => log.Failed(Id, recipient.Address, via.RouterName, SmtpTransport.Name, outcome.Reply));
                 break;
             default:
@@ -99,6 +105,7 @@ internal sealed class Attempt(MessageReceived received, int number)
             {
                 var error = $"retry timeout exceeded: {_deferred[recipient.Address]}";
                 Events.Add(new RecipientFailed(Id, recipient, error, null, null, 0, "", SmtpTransport.Name, Number));
+                Failures.Add(new BounceFailure(recipient, error, null, Expired: true));
                 _logLines.Add(log => log.Failed(Id, recipient.Address, null, SmtpTransport.Name, error));
             }
         }
@@ -108,6 +115,10 @@ internal sealed class Attempt(MessageReceived received, int number)
             all.OfType<RecipientFailed>().Count() + all.OfType<RecipientFailedInternally>().Count()));
         _logLines.Add(log => log.Completed(Id));
     }
+
+    /// <summary>Notes the bounce made for this attempt's failures, for the main log.</summary>
+    public void Bounced(MessageReceived bounce) =>
+        _logLines.Add(log => log.BounceQueued(bounce.MessageId, Id, bounce.Size, bounce.Recipients[0].Address));
 
     public void WriteMainLog(MainLog log)
     {

@@ -52,6 +52,12 @@ public sealed class DeliveryOptions
     /// <summary>The parsed <see cref="HostsTryPrdr"/>, set by <see cref="Validate"/>.</summary>
     public HostList TryPrdr { get; private set; } = new([]);
 
+    /// <summary>
+    /// Bounces return the whole original message up to this size in bytes, only its headers
+    /// above it (Exim's <c>bounce_return_size_limit</c>). Defaults to 100 KiB.
+    /// </summary>
+    public int BounceReturnSizeLimit { get; set; } = 100 * 1024;
+
     /// <summary>How long to wait for a reply to a command (Exim's <c>command_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using JasperFx.Events;
 using Marten;
 using Pipeline.Contracts.Events;
+using Pipeline.Delivery.Bounces;
 using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Signing;
@@ -61,9 +62,26 @@ public sealed class MessageDeliverer(
         }
 
         attempt.Finish(stream, _retry, clock.GetUtcNow());
+        var bounce = BounceFor(received, content, attempt);
         await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(),
-            attempt.Connections, cancellationToken).ConfigureAwait(false);
+            attempt.Connections, bounce, cancellationToken).ConfigureAwait(false);
         attempt.WriteMainLog(mainLog);
+    }
+
+    // The report to the sender of this attempt's failures, when one is due; it goes out like
+    // any message, from the null sender, so that it can never bounce in turn.
+    private OutcomeCommitter.Bounce? BounceFor(MessageReceived received, byte[]? content, Attempt attempt)
+    {
+        var failures = BounceMessage.Reportable(received, attempt.Failures);
+        if (failures.Count == 0)
+            return null;
+        var now = clock.GetUtcNow();
+        var data = BounceMessage.Create(received, content ?? [], failures, options.HeloData, options.BounceReturnSizeLimit, now);
+        var bounce = new MessageReceived(MessageIds.New(now), ConnectionId: "", Sender: "", [Recipient.Parse(received.Sender)], data.Length,
+            HostAddress: "", HostPort: 0, Helo: null, Protocol: "local", InterfaceAddress: "", InterfacePort: 0, now,
+            SmtpUtf8: received.SmtpUtf8);
+        attempt.Bounced(bounce);
+        return new OutcomeCommitter.Bounce(bounce, data);
     }
 
     private async Task DeliverAllAsync(Attempt attempt, List<Recipient> pending, byte[] content, CancellationToken cancellationToken)

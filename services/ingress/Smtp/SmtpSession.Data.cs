@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Events;
 using Pipeline.Contracts.Policy;
 using Pipeline.Ingress.Protocol;
+using Pipeline.Infrastructure.Store;
 using Pipeline.Ingress.Spool;
 
 namespace Pipeline.Ingress.Smtp;

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Pipeline.Ingress.Spool;
+namespace Pipeline.Infrastructure.Store;
 
 /// <summary>
 /// Message ids in the shape of Exim 4.97's: <c>TTTTTT-RRRRRRRRRRR-FFFF</c>, base 62: the
