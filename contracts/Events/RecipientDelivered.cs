@@ -16,6 +16,8 @@ namespace Pipeline.Contracts.Events;
 /// <param name="ConnectionId">The outbound connection that carried it.</param>
 /// <param name="Attempt">The delivery attempt, counting from 1.</param>
 /// <param name="Proxy">The SOCKS5 proxy the connection went through, <c>[address]:port</c>, or null (the main log's <c>PRX=</c>).</param>
+/// <param name="Tls">The TLS session, <c>TLS1.3:TLS_AES_256_GCM_SHA384</c>, or null in the clear (the main log's <c>X=</c>).</param>
+/// <param name="CertificateVerified">Whether the server's certificate verified, <c>yes</c> or <c>no</c>, under TLS (<c>CV=</c>).</param>
 [LifecycleEvent("msg:delivery")]
 public sealed record RecipientDelivered(
     string MessageId,
@@ -30,4 +32,6 @@ public sealed record RecipientDelivered(
     string TransportName,
     string ConnectionId,
     int Attempt,
-    string? Proxy = null);
+    string? Proxy = null,
+    string? Tls = null,
+    string? CertificateVerified = null);

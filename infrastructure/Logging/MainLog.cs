@@ -29,9 +29,10 @@ public sealed class MainLog(ILoggerFactory factory)
 
     /// <summary>A recipient was delivered.</summary>
     public void Delivered(string messageId, string recipient, string router, string transport,
-        string host, string hostAddress, int hostPort, string confirmation, string? proxy = null) =>
-        _log.LogInformation("{MessageId} => {Recipient} R={Router} T={Transport} H={Host} [{HostAddress}]:{HostPort}{Proxy} C=\"{Confirmation}\"",
-            messageId, recipient, router, transport, host, hostAddress, hostPort, proxy is null ? "" : $" PRX={proxy}", confirmation);
+        string host, string hostAddress, int hostPort, string confirmation, string? proxy = null, string? tls = null, string? verified = null) =>
+        _log.LogInformation("{MessageId} => {Recipient} R={Router} T={Transport} H={Host} [{HostAddress}]:{HostPort}{Proxy}{Tls} C=\"{Confirmation}\"",
+            messageId, recipient, router, transport, host, hostAddress, hostPort, proxy is null ? "" : $" PRX={proxy}",
+            tls is null ? "" : $" X={tls} CV={verified}", confirmation);
 
     /// <summary>A recipient was deferred.</summary>
     public void Deferred(string messageId, string recipient, string router, string transport,

@@ -58,6 +58,51 @@ public sealed class DeliveryOptions
     /// </summary>
     public int BounceReturnSizeLimit { get; set; } = 100 * 1024;
 
+    /// <summary>Servers never asked for STARTTLS (Exim's <c>hosts_avoid_tls</c>). Default: none.</summary>
+    public List<string> HostsAvoidTls { get; set; } = [];
+
+    /// <summary>Servers that get mail only over TLS (Exim's <c>hosts_require_tls</c>). Default: none.</summary>
+    public List<string> HostsRequireTls { get; set; } = [];
+
+    /// <summary>
+    /// Servers that must staple a good, unexpired OCSP response for their certificate, signed by
+    /// its issuer or a delegated responder (Exim's <c>hosts_require_ocsp</c>); implies TLS
+    /// required. Default: none.
+    /// </summary>
+    public List<string> HostsRequireOcsp { get; set; } = [];
+
+    /// <summary>Servers asked to staple an OCSP response (Exim's <c>hosts_request_ocsp</c>). Default: <c>*</c>.</summary>
+    public List<string> HostsRequestOcsp { get; set; } = ["*"];
+
+    /// <summary>
+    /// The CA certificates (a PEM file) server certificates are verified against (Exim's
+    /// <c>tls_verify_certificates</c>); <c>system</c>, the default, means the system's store.
+    /// </summary>
+    public string TlsVerifyCertificates { get; set; } = "system";
+
+    /// <summary>Servers whose certificate must verify, or the TLS session fails (Exim's <c>tls_verify_hosts</c>). Default: none.</summary>
+    public List<string> TlsVerifyHosts { get; set; } = [];
+
+    /// <summary>Servers whose certificate is verified and the result logged as <c>CV=</c>, never refused (Exim's <c>tls_try_verify_hosts</c>). Default: <c>*</c>.</summary>
+    public List<string> TlsTryVerifyHosts { get; set; } = ["*"];
+
+    /// <summary>Servers whose certificate must name the host (Exim's <c>tls_verify_cert_hostnames</c>). Default: <c>*</c>.</summary>
+    public List<string> TlsVerifyCertHostnames { get; set; } = ["*"];
+
+    internal HostList AvoidTls { get; private set; } = new([]);
+
+    internal HostList RequireTls { get; private set; } = new([]);
+
+    internal HostList RequireOcsp { get; private set; } = new([]);
+
+    internal HostList RequestOcsp { get; private set; } = new([]);
+
+    internal HostList VerifyHosts { get; private set; } = new([]);
+
+    internal HostList VerifyCertHostnames { get; private set; } = new([]);
+
+    internal HostList TryVerifyHosts { get; private set; } = new([]);
+
     /// <summary>How long to wait for a reply to a command (Exim's <c>command_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -134,19 +179,33 @@ public sealed class DeliveryOptions
         }
 
         SocksProxies = proxies;
-        try
-        {
-            TryPrdr = new HostList(HostsTryPrdr);
-        }
-        catch (FormatException e)
-        {
-            throw new InvalidOperationException($"Delivery:HostsTryPrdr: {e.Message}");
-        }
+        TryPrdr = Hosts(HostsTryPrdr, nameof(HostsTryPrdr));
+        AvoidTls = Hosts(HostsAvoidTls, nameof(HostsAvoidTls));
+        RequireTls = Hosts(HostsRequireTls, nameof(HostsRequireTls));
+        RequireOcsp = Hosts(HostsRequireOcsp, nameof(HostsRequireOcsp));
+        RequestOcsp = Hosts(HostsRequestOcsp, nameof(HostsRequestOcsp));
+        VerifyHosts = Hosts(TlsVerifyHosts, nameof(TlsVerifyHosts));
+        VerifyCertHostnames = Hosts(TlsVerifyCertHostnames, nameof(TlsVerifyCertHostnames));
+        TryVerifyHosts = Hosts(TlsTryVerifyHosts, nameof(TlsTryVerifyHosts));
+        Require(TlsVerifyCertificates == "system" || File.Exists(TlsVerifyCertificates),
+            $"Delivery:TlsVerifyCertificates: no file {TlsVerifyCertificates}");
 
         for (var i = 0; i < Routes.Count; i++)
         {
             Require(Routes[i].Domains.Count > 0, $"Delivery:Routes:{i}:Domains is empty");
             Require(Routes[i].Hosts.Count > 0, $"Delivery:Routes:{i}:Hosts is empty");
+        }
+    }
+
+    private static HostList Hosts(List<string> items, string name)
+    {
+        try
+        {
+            return new HostList(items);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException($"Delivery:{name}: {e.Message}");
         }
     }
 }

@@ -10,6 +10,7 @@ using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Signing;
 using Pipeline.Delivery.Smtp;
 using Pipeline.Delivery.Socks;
+using Pipeline.Delivery.Tls;
 using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Logging;
 using Pipeline.Infrastructure.Store;
@@ -141,53 +142,16 @@ public sealed class MessageDeliverer(
                     await pool.CloseAsync(open, reused.HostError, cancellationToken).ConfigureAwait(false);
                 }
 
-                SmtpClientConnection connection;
-                var proxies = options.SocksProxies;
-                try
-                {
-                    connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, proxies, cancellationToken).ConfigureAwait(false);
-                }
-                catch (SocketException e)
-                {
-                    lastError = e.SocketErrorCode == SocketError.TimedOut ? "Connection timed out" : e.Message;
-                    if (proxies.Count > 0)
-                        lastError = $"no SOCKS proxy could be reached: {lastError}";
-                    attempt.HostDeferred(recipients, lastError, e.ErrorCode, host, server, route.RouterName);
-                    continue;
-                }
-                catch (SocksException e)
-                {
-                    lastError = e.Message;
-                    attempt.HostDeferred(recipients, lastError, 0, host, server, route.RouterName);
-                    continue;
-                }
-
-                connection.HostName = host.Name;
-                var local = connection.LocalEndPoint;
-                var peer = connection.RemoteEndPoint;
-                attempt.Connection(connection.Id, new TcpConnected(connection.Id, Direction.Outbound,
-                    Address(peer.Address), peer.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId,
-                    SocksTarget: connection.Proxy is null ? null : $"[{Address(server.Address)}]:{server.Port}"));
-                var (greeting, openError) = await transport.OpenAsync(connection, cancellationToken).ConfigureAwait(false);
-                if (greeting is not null)
-                    attempt.Connection(connection.Id, new SmtpConnected(connection.Id, Direction.Outbound,
-                        greeting.ToString(), Address(server.Address), server.Port, host.Name));
-                var result = openError is null
-                    ? await transport.SendAsync(connection, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false)
-                    : new TransportResult(openError, []);
-                if (result.HostError is not null)
-                {
-                    lastError = result.HostError;
-                    await transport.CloseAsync(connection, cancellationToken).ConfigureAwait(false);
-                    attempt.Connection(connection.Id, new TcpClosed(connection.Id, Direction.Outbound,
-                        Address(server.Address), server.Port, lastError, Math.Max(0, connection.Transactions - 1)));
-                    attempt.HostDeferred(recipients, lastError, 0, host, server, route.RouterName, connection.Proxy?.ToString());
-                    continue;
-                }
-
-                Record(attempt, result, connection, host, server, route);
-                await pool.ReturnAsync(connection, cancellationToken).ConfigureAwait(false);
-                return;
+                // Exim's tls_tempfail_tryclear: a TLS failure where TLS is not required is tried
+                // again in the clear, on a new connection.
+                var (done, error, retryInClear) = await TryConnectionAsync(attempt, route, host, server, recipients, content, true, cancellationToken)
+                    .ConfigureAwait(false);
+                if (!done && retryInClear)
+                    (done, error, _) = await TryConnectionAsync(attempt, route, host, server, recipients, content, false, cancellationToken)
+                        .ConfigureAwait(false);
+                if (done)
+                    return;
+                lastError = error!;
             }
         }
 
@@ -195,14 +159,79 @@ public sealed class MessageDeliverer(
             attempt.Defer(recipient, lastError);
     }
 
+    // One new connection to one server: connect (directly or through SOCKS), greet, STARTTLS
+    // when wanted, one transaction. Done when the recipients were settled there.
+    private async Task<(bool Done, string? Error, bool RetryInClear)> TryConnectionAsync(Attempt attempt, Route route, RouteHost host,
+        IPEndPoint server, List<Recipient> recipients, byte[] content, bool tryTls, CancellationToken cancellationToken)
+    {
+        SmtpClientConnection connection;
+        var proxies = options.SocksProxies;
+        try
+        {
+            connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, proxies, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e)
+        {
+            var error = e.SocketErrorCode == SocketError.TimedOut ? "Connection timed out" : e.Message;
+            if (proxies.Count > 0)
+                error = $"no SOCKS proxy could be reached: {error}";
+            attempt.HostDeferred(recipients, error, e.ErrorCode, host, server, route.RouterName);
+            return (false, error, false);
+        }
+        catch (SocksException e)
+        {
+            attempt.HostDeferred(recipients, e.Message, 0, host, server, route.RouterName);
+            return (false, e.Message, false);
+        }
+
+        connection.HostName = host.Name;
+        var local = connection.LocalEndPoint;
+        var peer = connection.RemoteEndPoint;
+        attempt.Connection(connection.Id, new TcpConnected(connection.Id, Direction.Outbound,
+            Address(peer.Address), peer.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId,
+            SocksTarget: connection.Proxy is null ? null : $"[{Address(server.Address)}]:{server.Port}"));
+        var opened = await transport.OpenAsync(connection, tryTls, cancellationToken).ConfigureAwait(false);
+        if (opened.Greeting is not null)
+            attempt.Connection(connection.Id, new SmtpConnected(connection.Id, Direction.Outbound,
+                opened.Greeting.ToString(), Address(server.Address), server.Port, host.Name));
+        if (connection.Tls is { } tls)
+        {
+            for (var depth = 0; depth < tls.Chain.Count; depth++)
+                attempt.Connection(connection.Id, new TlsCertificateSeen(connection.Id, Direction.Outbound,
+                    depth.ToString(System.Globalization.CultureInfo.InvariantCulture), tls.Chain[depth].Subject, tls.Chain[depth].Issuer,
+                    tls.Chain[depth].ExportCertificatePem(), Address(server.Address), host.Name));
+        }
+
+        if (opened.TlsError is not null)
+            attempt.Connection(connection.Id, new TlsConnectFailed(connection.Id, opened.TlsError, Address(server.Address), host.Name));
+        var result = opened.HostError is null
+            ? await transport.SendAsync(connection, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false)
+            : new TransportResult(opened.HostError, []);
+        if (result.HostError is not null)
+        {
+            await transport.CloseAsync(connection, cancellationToken).ConfigureAwait(false);
+            attempt.Connection(connection.Id, new TcpClosed(connection.Id, Direction.Outbound,
+                Address(server.Address), server.Port, result.HostError, Math.Max(0, connection.Transactions - 1)));
+            if (opened.RetryInClear)
+                return (false, result.HostError, true);
+            attempt.HostDeferred(recipients, result.HostError, 0, host, server, route.RouterName, connection.Proxy?.ToString());
+            return (false, result.HostError, false);
+        }
+
+        Record(attempt, result, connection, host, server, route);
+        await pool.ReturnAsync(connection, cancellationToken).ConfigureAwait(false);
+        return (true, null, false);
+    }
+
     private static void Record(Attempt attempt, TransportResult result, SmtpClientConnection connection, RouteHost host, IPEndPoint server, Route route)
     {
-        var delivery = new HostDelivery(host, server, connection.LocalEndPoint, route.RouterName, connection.Id, connection.Proxy);
+        var delivery = new HostDelivery(host, server, connection.LocalEndPoint, route.RouterName, connection.Id, connection.Proxy, connection.Tls);
         foreach (var outcome in result.Recipients)
             attempt.Record(outcome, delivery);
     }
 
     private static string Address(IPAddress address) => address.ToText();
 
-    internal sealed record HostDelivery(RouteHost Host, IPEndPoint Server, IPEndPoint Local, string RouterName, string ConnectionId, SocksProxy? Proxy);
+    internal sealed record HostDelivery(RouteHost Host, IPEndPoint Server, IPEndPoint Local, string RouterName, string ConnectionId, SocksProxy? Proxy,
+        TlsSessionInfo? Tls);
 }

@@ -4,7 +4,9 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using Pipeline.Delivery.Protocol;
+using Org.BouncyCastle.Tls;
 using Pipeline.Delivery.Socks;
+using Pipeline.Delivery.Tls;
 
 namespace Pipeline.Delivery.Smtp;
 
@@ -17,8 +19,9 @@ namespace Pipeline.Delivery.Smtp;
 public sealed class SmtpClientConnection : IAsyncDisposable
 {
     private readonly Socket _socket;
-    private readonly PipeReader _input;
-    private readonly Stream _stream;
+    private PipeReader _input;
+    private Stream _stream;
+    private TlsClientProtocol? _tls;
 
     private SmtpClientConnection(Socket socket)
     {
@@ -35,6 +38,9 @@ public sealed class SmtpClientConnection : IAsyncDisposable
 
     /// <summary>The server, reached directly or through <see cref="Proxy"/>.</summary>
     public IPEndPoint Server { get; private set; } = null!;
+
+    /// <summary>The TLS session after STARTTLS, or null while the connection is in the clear.</summary>
+    public TlsSessionInfo? Tls { get; private set; }
 
     /// <summary>The connection's stream key in the event store.</summary>
     public string Id { get; } = $"out-{Guid.CreateVersion7():N}";
@@ -201,6 +207,41 @@ public sealed class SmtpClientConnection : IAsyncDisposable
         return await ReadReplyAsync(timeout, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Negotiates TLS after the server's 220 to STARTTLS (RFC 3207); from then on every byte
+    /// goes through the session. <paramref name="readTimeout"/> bounds each read on it.
+    /// </summary>
+    /// <exception cref="TlsNegotiationException">The handshake failed, or a required check of the server's certificate did.</exception>
+    /// <exception cref="SmtpProtocolException">The server sent more after its 220.</exception>
+    internal async Task StartTlsAsync(DeliveryTlsClient client, TimeSpan readTimeout, CancellationToken cancellationToken)
+    {
+        // Nothing may follow the 220 in the clear: bytes already read would pass for protected ones.
+        if (_input.TryRead(out var pending))
+        {
+            var injected = !pending.Buffer.IsEmpty;
+            _input.AdvanceTo(pending.Buffer.Start);
+            if (injected)
+                throw new SmtpProtocolException("the server sent data after its 220 to STARTTLS");
+        }
+
+        // BouncyCastle's TLS reads and writes synchronously: the socket's own timeouts bound them.
+        _socket.ReceiveTimeout = _socket.SendTimeout = (int)Math.Min(int.MaxValue, readTimeout.TotalMilliseconds);
+        var protocol = new TlsClientProtocol(_stream);
+        try
+        {
+            await Task.Run(() => protocol.Connect(client), cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new TlsNegotiationException(client.Problem ?? e.Message, e);
+        }
+
+        _tls = protocol;
+        _stream = protocol.Stream;
+        _input = PipeReader.Create(_stream, new StreamPipeReaderOptions(leaveOpen: true));
+        Tls = client.Session;
+    }
+
     private async Task WriteAsync(ReadOnlyMemory<byte> bytes, CancellationToken cancellationToken)
     {
         try
@@ -217,6 +258,16 @@ public sealed class SmtpClientConnection : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _input.CompleteAsync().ConfigureAwait(false);
+        try
+        {
+            _tls?.Close();
+        }
+        catch (IOException)
+        {
+            // The server went first; the socket closes all the same.
+        }
+
         await _stream.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
     }
 }

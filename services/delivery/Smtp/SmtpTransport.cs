@@ -1,5 +1,7 @@
 using Pipeline.Contracts.Events;
+using System.Security.Cryptography.X509Certificates;
 using Pipeline.Delivery.Protocol;
+using Pipeline.Delivery.Tls;
 
 namespace Pipeline.Delivery.Smtp;
 
@@ -12,34 +14,81 @@ namespace Pipeline.Delivery.Smtp;
 /// refusal of the host as a whole is reported as a host error so that the next host can be
 /// tried. Nothing here throws for what the server says or does.
 /// </summary>
-public sealed class SmtpTransport(DeliveryOptions options)
+public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
 {
+    // The CAs of Delivery:TlsVerifyCertificates, read once; null for the system's store.
+    private readonly Lazy<X509Certificate2Collection?> _trust = new(() =>
+    {
+        if (options.TlsVerifyCertificates == "system")
+            return null;
+        var trust = new X509Certificate2Collection();
+        trust.ImportFromPemFile(options.TlsVerifyCertificates);
+        return trust;
+    });
+
     /// <summary>The transport's name in events and logs.</summary>
     public const string Name = "remote_smtp";
 
-    /// <summary>Reads the greeting and says hello; returns the greeting and, on failure, the host error.</summary>
-    public async Task<(SmtpReply? Greeting, string? HostError)> OpenAsync(SmtpClientConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reads the greeting and says hello, then, when <paramref name="tryTls"/> and the
+    /// server's <see cref="TlsHostPolicy"/> allow, STARTTLS (RFC 3207) and hello again.
+    /// </summary>
+    public async Task<OpenResult> OpenAsync(SmtpClientConnection connection, bool tryTls, CancellationToken cancellationToken)
     {
         SmtpReply? greeting = null;
         try
         {
             greeting = await connection.ReadReplyAsync(options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             if (!greeting.IsPositive)
-                return (greeting, $"SMTP error from remote mail server after initial connection: {greeting}");
-            var hello = await connection.CommandAsync($"EHLO {options.HeloData}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-            if (hello.IsPositive)
+                return new OpenResult(greeting, $"SMTP error from remote mail server after initial connection: {greeting}");
+            var hello = await HelloAsync(connection, cancellationToken).ConfigureAwait(false);
+            if (hello is not null)
+                return new OpenResult(greeting, hello);
+
+            var policy = TlsHostPolicy.For(options, connection.Server.Address);
+            if (!tryTls || (policy.Avoid && !policy.Require))
+                return new OpenResult(greeting, policy.Require ? "a TLS session is required, but TLS is avoided with this host" : null);
+            if (!Offers(connection, "STARTTLS"))
+                return new OpenResult(greeting, policy.Require ? "a TLS session is required, but the server did not offer STARTTLS" : null);
+
+            var reply = await connection.CommandAsync("STARTTLS", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+            if (reply.Code != 220)
+                return new OpenResult(greeting, policy.Require ? $"a TLS session is required, but the server refused STARTTLS: {reply}" : null);
+
+            try
             {
-                connection.Hello = hello;
-                return (greeting, null);
+                var client = new DeliveryTlsClient(connection.HostName, policy, _trust.Value, clock);
+                await connection.StartTlsAsync(client, options.FinalTimeout > options.CommandTimeout ? options.FinalTimeout : options.CommandTimeout,
+                    cancellationToken).ConfigureAwait(false);
+            }
+            catch (TlsNegotiationException e)
+            {
+                var error = $"TLS session failure: {e.Message}";
+                return new OpenResult(greeting, error, error, RetryInClear: !policy.Require);
             }
 
-            hello = await connection.CommandAsync($"HELO {options.HeloData}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
-            return hello.IsPositive ? (greeting, null) : (greeting, $"SMTP error from remote mail server after HELO {options.HeloData}: {hello}");
+            // RFC 3207 §4.2: what the server said before TLS counts for nothing now.
+            connection.Hello = null;
+            return new OpenResult(greeting, await HelloAsync(connection, cancellationToken).ConfigureAwait(false));
         }
         catch (SmtpProtocolException e)
         {
-            return (greeting, e.Message);
+            return new OpenResult(greeting, e.Message);
         }
+    }
+
+    // EHLO, or HELO when refused; null when one worked, else the error.
+    private async Task<string?> HelloAsync(SmtpClientConnection connection, CancellationToken cancellationToken)
+    {
+        var hello = await connection.CommandAsync($"EHLO {options.HeloData}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        if (hello.IsPositive)
+        {
+            connection.Hello = hello;
+            return null;
+        }
+
+        hello = await connection.CommandAsync($"HELO {options.HeloData}", options.CommandTimeout, cancellationToken).ConfigureAwait(false);
+        return hello.IsPositive ? null : $"SMTP error from remote mail server after HELO {options.HeloData}: {hello}";
     }
 
     /// <summary>Runs one mail transaction on an open connection.</summary>
@@ -182,3 +231,10 @@ public sealed class SmtpTransport(DeliveryOptions options)
 
     private static TransportResult HostError(string error) => new(error, []);
 }
+
+/// <summary>How opening a connection went.</summary>
+/// <param name="Greeting">The server's greeting, when one came.</param>
+/// <param name="HostError">Why the host cannot take the message now, or null when the session is open.</param>
+/// <param name="TlsError">Why TLS failed, when it did (<c>tls:fail:connect</c>).</param>
+/// <param name="RetryInClear">True when TLS failed where it is not required: a new connection may try in the clear.</param>
+public sealed record OpenResult(SmtpReply? Greeting, string? HostError, string? TlsError = null, bool RetryInClear = false);

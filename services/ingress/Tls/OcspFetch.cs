@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Tls;
 using System.Net.Http.Headers;
 using Org.BouncyCastle.Ocsp;
 

@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Tls;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

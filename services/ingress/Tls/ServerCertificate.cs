@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Tls;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;

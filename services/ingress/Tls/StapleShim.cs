@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Tls;
 using System.Net.Security;
 using System.Reflection;
 

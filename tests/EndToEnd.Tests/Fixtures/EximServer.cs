@@ -7,7 +7,8 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// Debian's Exim 4.96 (exim4-daemon-heavy) as an SMTP server on 127.0.0.1, throwing away
 /// what it accepts. Local parts decide: <c>reject</c> is refused and <c>defer</c> deferred;
 /// with PRDR requested by the client, after the content (<c>acl_smtp_data_prdr</c>), each
-/// recipient then getting its own reply; without, at RCPT. Anything else is accepted.
+/// recipient then getting its own reply; without, at RCPT. Anything else is accepted. With a
+/// certificate it offers STARTTLS, stapling the OCSP response file when one is given.
 /// </summary>
 public sealed class EximServer(ServerProcess server, int port) : ListeningServer(server, port)
 {
@@ -16,7 +17,7 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
     /// <summary>Exim's main log so far.</summary>
     public string MainLog => File.Exists(Path.Combine(_server.Folder, "log", "mainlog")) ? File.ReadAllText(Path.Combine(_server.Folder, "log", "mainlog")) : "";
 
-    public static async Task<EximServer> StartAsync(bool prdr)
+    public static async Task<EximServer> StartAsync(bool prdr = false, TestPki? pki = null, string? ocspFile = null)
     {
         var port = FreePort.Next();
         var folder = Directory.CreateTempSubdirectory("pipeline-exim-server-").FullName;
@@ -25,6 +26,21 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
         {
             Directory.CreateDirectory(Path.Combine(folder, sub));
             File.SetUnixFileMode(Path.Combine(folder, sub), (UnixFileMode)0x1FF);
+        }
+
+        // Exim reads its TLS files as its own user: copies in its folder, readable.
+        var tls = "tls_advertise_hosts =";
+        if (pki is not null)
+        {
+            foreach (var (source, name) in new[] { (pki.Chain, "chain.pem"), (pki.Key, "server.key") }
+                         .Concat(ocspFile is null ? [] : new[] { (ocspFile, "ocsp.der") }))
+            {
+                File.Copy(source, Path.Combine(folder, name));
+                File.SetUnixFileMode(Path.Combine(folder, name), (UnixFileMode)0x1A4);
+            }
+
+            tls = $"tls_advertise_hosts = *\ntls_certificate = {folder}/chain.pem\ntls_privatekey = {folder}/server.key"
+                  + (ocspFile is null ? "" : $"\ntls_ocsp_file = {folder}/ocsp.der");
         }
 
         var configuration = Path.Combine(folder, "exim.conf");
@@ -40,7 +56,7 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
             host_lookup =
             rfc1413_hosts =
             keep_environment =
-            tls_advertise_hosts =
+            {{{tls}}}
             prdr_enable = {{{(prdr ? "true" : "false")}}}
             acl_smtp_rcpt = acl_rcpt
             acl_smtp_data_prdr = acl_prdr

@@ -3,7 +3,9 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// <summary>
 /// A small PKI made with the openssl command: a CA, a server certificate for mail.test (with
 /// an OCSP responder in its AIA), and OCSP responses made by <c>openssl ocsp</c> acting as the
-/// CA's responder: one good for a day, one that expired (made under faketime two days ago).
+/// CA's responder: one good for a day, one that expired (made under faketime two days ago),
+/// one that says the certificate is revoked. The server certificate also names 127.0.0.1, so
+/// that a server reached by address can be verified.
 /// </summary>
 public sealed class TestPki : IDisposable
 {
@@ -11,7 +13,7 @@ public sealed class TestPki : IDisposable
     public TestPki(string ocspUrl = "http://127.0.0.1:1/")
     {
         Folder = Directory.CreateTempSubdirectory("pipeline-pki-").FullName;
-        File.WriteAllText(Path(".ext"), $"subjectAltName=DNS:mail.test,DNS:*.mail.test\nauthorityInfoAccess=OCSP;URI:{ocspUrl}\n");
+        File.WriteAllText(Path(".ext"), $"subjectAltName=DNS:mail.test,DNS:*.mail.test,IP:127.0.0.1\nauthorityInfoAccess=OCSP;URI:{ocspUrl}\n");
         OpenSsl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "30", "-subj", "/CN=Pipeline Test CA");
         OpenSsl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=mail.test");
         OpenSsl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.crt", "-days", "30", "-extfile", ".ext");
@@ -26,6 +28,9 @@ public sealed class TestPki : IDisposable
             "-respout", "good.der", "-ndays", "1");
         Run("faketime", ["-f", "-2d", "openssl", "ocsp", "-index", "index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem",
             "-reqin", "request.der", "-respout", "expired.der", "-ndays", "1"]);
+        File.WriteAllText(Path("revoked-index.txt"), $"R\t300101000000Z\t250101000000Z\t{serial}\tunknown\t/CN=mail.test\n");
+        OpenSsl("ocsp", "-index", "revoked-index.txt", "-rsigner", "ca.pem", "-rkey", "ca.key", "-CA", "ca.pem", "-reqin", "request.der",
+            "-respout", "revoked.der", "-ndays", "1");
     }
 
     public string Folder { get; }
@@ -43,6 +48,8 @@ public sealed class TestPki : IDisposable
     public string ClientKey => Path("client.key");
 
     public string ExpiredResponse => Path("expired.der");
+
+    public string RevokedResponse => Path("revoked.der");
 
     public string Path(string name) => System.IO.Path.Combine(Folder, name);
 

@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Tls;
 using Org.BouncyCastle.Asn1.X509;
 using Org.BouncyCastle.Crypto;
 using Org.BouncyCastle.Crypto.Generators;

@@ -3,16 +3,18 @@ using Org.BouncyCastle.Ocsp;
 using Org.BouncyCastle.Security.Certificates;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
-namespace Pipeline.Ingress.Tls;
+namespace Pipeline.Infrastructure.Tls;
 
 /// <summary>
-/// An OCSP response (RFC 6960) checked before it is stapled: it must be a successful basic
-/// response for this certificate (serial number, and issuer when the chain holds it) with a
-/// nextUpdate still ahead. A response fetched over the network must also be signed by the
+/// An OCSP response (RFC 6960) checked before it is stapled (ingress) or trusted (delivery's
+/// <c>HostsRequireOcsp</c>): it must be a successful basic response for this certificate
+/// (serial number, and issuer when the chain holds it) with a nextUpdate still ahead. A
+/// response fetched over the network, or stapled by a server, must also be signed by the
 /// issuer or by a responder the issuer delegated to (RFC 6960 §4.2.2.2). A response that says
-/// the certificate is revoked is stapled all the same: it is the truth the client asked for.
+/// the certificate is revoked passes the check, with <see cref="CertStatus"/> saying so: a
+/// server staples it all the same, as it is the truth the client asked for; a client refuses it.
 /// </summary>
-public sealed record OcspStaple(byte[] Der, DateTimeOffset ThisUpdate, DateTimeOffset NextUpdate)
+public sealed record OcspStaple(byte[] Der, DateTimeOffset ThisUpdate, DateTimeOffset NextUpdate, OcspCertStatus CertStatus = OcspCertStatus.Good)
 {
     // The extended key usage a delegated responder's certificate carries (RFC 6960 §4.2.2.2).
     private const string OcspSigning = "1.3.6.1.5.5.7.3.9";
@@ -64,7 +66,13 @@ public sealed record OcspStaple(byte[] Der, DateTimeOffset ThisUpdate, DateTimeO
                 return null;
             }
 
-            return new OcspStaple(der, new DateTimeOffset(DateTime.SpecifyKind(single.ThisUpdate, DateTimeKind.Utc)), next);
+            var status = single.GetCertStatus() switch
+            {
+                null => OcspCertStatus.Good,
+                RevokedStatus => OcspCertStatus.Revoked,
+                _ => OcspCertStatus.Unknown,
+            };
+            return new OcspStaple(der, new DateTimeOffset(DateTime.SpecifyKind(single.ThisUpdate, DateTimeKind.Utc)), next, status);
         }
         catch (Exception e) when (e is OcspException or IOException or ArgumentException or InvalidCastException or Org.BouncyCastle.Asn1.Asn1Exception)
         {
@@ -95,4 +103,17 @@ public sealed record OcspStaple(byte[] Der, DateTimeOffset ThisUpdate, DateTimeO
 
         return false;
     }
+}
+
+/// <summary>What an OCSP response says of its certificate (RFC 6960 §2.2).</summary>
+public enum OcspCertStatus
+{
+    /// <summary>Not revoked.</summary>
+    Good,
+
+    /// <summary>Revoked.</summary>
+    Revoked,
+
+    /// <summary>The responder does not know it.</summary>
+    Unknown,
 }

@@ -1,0 +1,155 @@
+using System.Net;
+using System.Reflection;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using Org.BouncyCastle.Security;
+using Org.BouncyCastle.Tls;
+using Org.BouncyCastle.Tls.Crypto;
+using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using Pipeline.Infrastructure.Tls;
+using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
+
+namespace Pipeline.Delivery.Tls;
+
+/// <summary>
+/// The client side of an outbound TLS session (BouncyCastle's TLS, the one stack that shows a
+/// client the server's stapled OCSP response): TLS 1.2 and 1.3, SNI with the host's name, an
+/// OCSP staple requested when <see cref="TlsHostPolicy.RequestOcsp"/>, and the server's
+/// certificate checked as the policy asks. A check the policy requires fails the handshake;
+/// <see cref="Problem"/> then says why.
+/// </summary>
+internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, X509Certificate2Collection? trust, TimeProvider clock)
+    : DefaultTlsClient(new BcTlsCrypto(new SecureRandom()))
+{
+    private static readonly Dictionary<int, string> CipherNames = typeof(CipherSuite)
+        .GetFields(BindingFlags.Public | BindingFlags.Static)
+        .Where(f => f.IsLiteral && f.FieldType == typeof(int))
+        .GroupBy(f => (int)f.GetRawConstantValue()!)
+        .ToDictionary(g => g.Key, g => g.First().Name);
+
+    private List<X509Certificate2> _chain = [];
+    private bool _verified;
+    private OcspStaple? _staple;
+
+    /// <summary>Why a required check failed the handshake, or null.</summary>
+    public string? Problem { get; private set; }
+
+    /// <summary>The session, once the handshake completed.</summary>
+    public TlsSessionInfo? Session { get; private set; }
+
+    /// <inheritdoc />
+    protected override ProtocolVersion[] GetSupportedVersions() => ProtocolVersion.TLSv13.DownTo(ProtocolVersion.TLSv12);
+
+    /// <inheritdoc />
+    protected override IList<ServerName>? GetSniServerNames() =>
+        hostName is null || IPAddress.TryParse(hostName, out _) ? null : [new ServerName(NameType.host_name, Encoding.ASCII.GetBytes(hostName))];
+
+    /// <inheritdoc />
+    protected override CertificateStatusRequest? GetCertificateStatusRequest() =>
+        policy.RequestOcsp ? new CertificateStatusRequest(CertificateStatusType.ocsp, new OcspStatusRequest(null, null)) : null;
+
+    /// <inheritdoc />
+    public override TlsAuthentication GetAuthentication() => new ServerCheck(this);
+
+    /// <inheritdoc />
+    public override void NotifyHandshakeComplete()
+    {
+        base.NotifyHandshakeComplete();
+        var parameters = m_context.SecurityParameters;
+        var version = parameters.NegotiatedVersion;
+        Session = new TlsSessionInfo($"TLS{version.MajorVersion - 2}.{version.MinorVersion - 1}",
+            CipherNames.TryGetValue(parameters.CipherSuite, out var name) ? name : $"0x{parameters.CipherSuite:X4}",
+            _chain, _verified, _staple);
+    }
+
+    // Called with the server's certificates during the handshake.
+    private void Check(TlsServerCertificate server)
+    {
+        _chain = server.Certificate.GetCertificateList().Select(c => X509CertificateLoader.LoadCertificate(c.GetEncoded())).ToList();
+        if (_chain.Count == 0)
+            Fail(AlertDescription.bad_certificate, "the server sent no certificate");
+
+        if (policy.Verify || policy.TryVerify)
+        {
+            var problem = VerifyChain();
+            _verified = problem is null;
+            if (problem is not null && policy.Verify)
+                Fail(AlertDescription.bad_certificate, $"certificate verification failed: {problem}");
+        }
+
+        if (policy.RequestOcsp)
+        {
+            var der = StapledResponse(server);
+            string? problem = null;
+            if (der is not null)
+            {
+                var leaf = new BcCertificate(_chain[0].RawData);
+                var issuer = _chain.Count > 1 ? new BcCertificate(_chain[1].RawData) : IssuerFromTrust();
+                _staple = OcspStaple.Check(der, leaf, issuer, clock.GetUtcNow(), out problem, requireSignature: true);
+            }
+
+            if (policy.RequireOcsp)
+            {
+                if (der is null)
+                    Fail(AlertDescription.bad_certificate_status_response, "the server stapled no OCSP response");
+                if (_staple is null)
+                    Fail(AlertDescription.bad_certificate_status_response, $"the stapled OCSP response is not acceptable: {problem}");
+                if (_staple!.CertStatus != OcspCertStatus.Good)
+                    Fail(AlertDescription.bad_certificate_status_response,
+                        $"the stapled OCSP response says the certificate is {_staple.CertStatus.ToString().ToLowerInvariant()}");
+            }
+        }
+    }
+
+    // The chain against the configured CAs (or the system's), and the host's name when asked.
+    private string? VerifyChain()
+    {
+        using var chain = new X509Chain();
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        chain.ChainPolicy.VerificationTime = clock.GetUtcNow().UtcDateTime;
+        chain.ChainPolicy.ExtraStore.AddRange(_chain.Skip(1).ToArray());
+        if (trust is not null)
+        {
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.AddRange(trust);
+        }
+
+        if (!chain.Build(_chain[0]))
+            return string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct());
+        if (policy.CheckName && hostName is not null && !_chain[0].MatchesHostname(hostName))
+            return $"the certificate does not name {hostName}";
+        return null;
+    }
+
+    // TLS 1.2 carries the staple in its own message; TLS 1.3 in the leaf's certificate entry.
+    private byte[]? StapledResponse(TlsServerCertificate server)
+    {
+        if (server.CertificateStatus?.OcspResponse is { } response)
+            return response.GetEncoded();
+        var entry = server.Certificate.GetCertificateEntryAt(0);
+        if (entry.Extensions is null || !entry.Extensions.TryGetValue(ExtensionType.status_request, out var encoded))
+            return null;
+        using var stream = new MemoryStream(encoded);
+        return CertificateStatus.Parse(m_context, stream).OcspResponse?.GetEncoded();
+    }
+
+    // A server that sends only its own certificate: its issuer may be among the trusted CAs.
+    private BcCertificate? IssuerFromTrust()
+    {
+        var issuer = trust?.FirstOrDefault(c => c.SubjectName.RawData.AsSpan().SequenceEqual(_chain[0].IssuerName.RawData));
+        return issuer is null ? null : new BcCertificate(issuer.RawData);
+    }
+
+    private void Fail(short alert, string problem)
+    {
+        Problem = problem;
+        throw new TlsFatalAlert(alert, problem);
+    }
+
+    private sealed class ServerCheck(DeliveryTlsClient client) : TlsAuthentication
+    {
+        public void NotifyServerCertificate(TlsServerCertificate serverCertificate) => client.Check(serverCertificate);
+
+        public TlsCredentials? GetClientCredentials(Org.BouncyCastle.Tls.CertificateRequest certificateRequest) => null;
+    }
+}

@@ -1,0 +1,19 @@
+using System.Security.Cryptography.X509Certificates;
+using Pipeline.Infrastructure.Tls;
+
+namespace Pipeline.Delivery.Tls;
+
+/// <summary>What an outbound TLS session turned out to be, for the log, the events and the checks.</summary>
+/// <param name="Version">The protocol, as Exim logs it: <c>TLS1.3</c>.</param>
+/// <param name="Cipher">The cipher suite's standard name.</param>
+/// <param name="Chain">The server's certificates, its own first.</param>
+/// <param name="Verified">True when the chain verified (and named the host, when that was asked).</param>
+/// <param name="Staple">The stapled OCSP response as checked, or null when none came or it did not check out.</param>
+public sealed record TlsSessionInfo(string Version, string Cipher, IReadOnlyList<X509Certificate2> Chain, bool Verified, OcspStaple? Staple)
+{
+    /// <summary>Exim's <c>X=</c>: <c>TLS1.3:TLS_AES_256_GCM_SHA384</c>.</summary>
+    public string LogText => $"{Version}:{Cipher}";
+
+    /// <summary>Exim's <c>CV=</c>: <c>yes</c> or <c>no</c>.</summary>
+    public string CertificateVerified => Verified ? "yes" : "no";
+}
