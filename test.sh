@@ -19,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-apt_install postgresql rabbitmq-server swaks libnet-ssleay-perl nsd haproxy openssl faketime exim4-daemon-heavy redis-server python3-dkim unbound microsocks || exit 1
+apt_install postgresql rabbitmq-server swaks libnet-ssleay-perl nsd haproxy openssl faketime exim4-daemon-heavy redis-server python3-dkim unbound microsocks ldnsutils || exit 1
 
 # smtp-sink and smtp-source, from the postfix package without installing it.
 postfix_dir="$root/.data/postfix"

@@ -17,7 +17,9 @@ namespace Pipeline.Contracts.Events;
 /// <param name="Attempt">The delivery attempt, counting from 1.</param>
 /// <param name="Proxy">The SOCKS5 proxy the connection went through, <c>[address]:port</c>, or null (the main log's <c>PRX=</c>).</param>
 /// <param name="Tls">The TLS session, <c>TLS1.3:TLS_AES_256_GCM_SHA384</c>, or null in the clear (the main log's <c>X=</c>).</param>
-/// <param name="CertificateVerified">Whether the server's certificate verified, <c>yes</c> or <c>no</c>, under TLS (<c>CV=</c>).</param>
+/// <param name="CertificateVerified">Whether the server's certificate verified under TLS: <c>dane</c>, <c>yes</c> or <c>no</c> (<c>CV=</c>).</param>
+/// <param name="Dane">True when DANE authenticated the server (<c>$tls_out_dane</c>).</param>
+/// <param name="TlsaUsage">The TLSA usages seen, one bit each, <c>1 &lt;&lt; usage</c> (<c>$tls_out_tlsa_usage</c>).</param>
 [LifecycleEvent("msg:delivery")]
 public sealed record RecipientDelivered(
     string MessageId,
@@ -34,4 +36,6 @@ public sealed record RecipientDelivered(
     int Attempt,
     string? Proxy = null,
     string? Tls = null,
-    string? CertificateVerified = null);
+    string? CertificateVerified = null,
+    bool Dane = false,
+    int TlsaUsage = 0);

@@ -92,6 +92,16 @@ public sealed class DnsClientResolver : IDnsResolver
         return Result(status, names, response, error);
     }
 
+    /// <inheritdoc />
+    public async Task<DnsResult<TlsaRecord>> GetTlsaAsync(string name, CancellationToken cancellationToken)
+    {
+        var (status, response, error) = await QueryAsync(name, QueryType.TLSA, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<TlsaRecord> records = response is null ? [] : response.Answers.OfType<DnsClient.Protocol.TlsaRecord>()
+            .Select(r => new TlsaRecord((int)r.CertificateUsage, (int)r.Selector, (int)r.MatchingType, r.CertificateAssociationData.ToArray()))
+            .ToList();
+        return Result(status, records, response, error);
+    }
+
     // Found only when the answer holds records of the type asked (a CNAME alone is no data).
     private static DnsResult<T> Result<T>(DnsStatus status, IReadOnlyList<T> records, IDnsQueryResponse? response, string? error) =>
         status == DnsStatus.Found && records.Count == 0

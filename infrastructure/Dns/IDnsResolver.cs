@@ -20,4 +20,7 @@ public interface IDnsResolver
 
     /// <summary>The names the PTR records of <paramref name="address"/> give, without the trailing dot.</summary>
     Task<DnsResult<string>> GetPtrAsync(IPAddress address, CancellationToken cancellationToken);
+
+    /// <summary>The TLSA records at <paramref name="name"/>, e.g. <c>_25._tcp.mx.example</c> (RFC 6698, for DANE).</summary>
+    Task<DnsResult<TlsaRecord>> GetTlsaAsync(string name, CancellationToken cancellationToken);
 }

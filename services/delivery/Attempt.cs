@@ -52,6 +52,9 @@ internal sealed class Attempt(MessageReceived received, int number)
 
     public void Defer(Recipient recipient, string error) => _deferred[recipient.Address] = error;
 
+    public void DaneFailed(string reason, RouteHost host, IPEndPoint server) =>
+        Events.Add(new DaneFailed(Id, reason, host.Name, server.Address.ToText(), server.Port, Number));
+
     public void FailInternally(Recipient recipient, string error, string? router)
     {
         Events.Add(new RecipientFailedInternally(Id, recipient, error, router));
@@ -69,7 +72,7 @@ internal sealed class Attempt(MessageReceived received, int number)
             case RecipientStatus.Delivered:
                 Events.Add(new RecipientDelivered(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port,
                     via.Local.Address.ToText(), via.Local.Port, via.RouterName, SmtpTransport.Name, via.ConnectionId, Number, proxy,
-                    via.Tls?.LogText, via.Tls?.CertificateVerified));
+                    via.Tls?.LogText, via.Tls?.CertificateVerified, via.Tls?.Dane ?? false, via.Tls?.TlsaUsage ?? 0));
                 _logLines.Add(log => log.Delivered(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port,
                     outcome.Reply, proxy, via.Tls?.LogText, via.Tls?.CertificateVerified));
                 break;

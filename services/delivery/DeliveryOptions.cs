@@ -89,6 +89,19 @@ public sealed class DeliveryOptions
     /// <summary>Servers whose certificate must name the host (Exim's <c>tls_verify_cert_hostnames</c>). Default: <c>*</c>.</summary>
     public List<string> TlsVerifyCertHostnames { get; set; } = ["*"];
 
+    /// <summary>
+    /// Servers with which DANE (RFC 7672) is used when their lookups were DNSSEC-validated and
+    /// they publish TLSA records (Exim's <c>hosts_try_dane</c>). Default: <c>*</c>.
+    /// </summary>
+    public List<string> HostsTryDane { get; set; } = ["*"];
+
+    /// <summary>Servers that get mail only under DANE (Exim's <c>hosts_require_dane</c>). Default: none.</summary>
+    public List<string> HostsRequireDane { get; set; } = [];
+
+    internal HostList TryDane { get; private set; } = new([]);
+
+    internal HostList RequireDane { get; private set; } = new([]);
+
     internal HostList AvoidTls { get; private set; } = new([]);
 
     internal HostList RequireTls { get; private set; } = new([]);
@@ -181,6 +194,8 @@ public sealed class DeliveryOptions
         SocksProxies = proxies;
         TryPrdr = Hosts(HostsTryPrdr, nameof(HostsTryPrdr));
         AvoidTls = Hosts(HostsAvoidTls, nameof(HostsAvoidTls));
+        TryDane = Hosts(HostsTryDane, nameof(HostsTryDane));
+        RequireDane = Hosts(HostsRequireDane, nameof(HostsRequireDane));
         RequireTls = Hosts(HostsRequireTls, nameof(HostsRequireTls));
         RequireOcsp = Hosts(HostsRequireOcsp, nameof(HostsRequireOcsp));
         RequestOcsp = Hosts(HostsRequestOcsp, nameof(HostsRequestOcsp));

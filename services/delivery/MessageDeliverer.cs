@@ -123,9 +123,22 @@ public sealed class MessageDeliverer(
                 continue;
             }
 
+            // RFC 7672 §2.2: DANE only for names whose MX and address lookups were validated.
+            var daneEligible = route.Secure && addresses.Authenticated && !IPAddress.TryParse(host.Name, out _);
+            DnsResult<TlsaRecord>? tlsa = null;
             foreach (var address in addresses.Records)
             {
                 var server = new IPEndPoint(address, host.Port);
+                if (daneEligible && tlsa is null && TlsHostPolicy.TryDane(options, address))
+                    tlsa = await router.TlsaAsync(host, cancellationToken).ConfigureAwait(false);
+                var (dane, daneError) = Dane(host, address, daneEligible, tlsa);
+                if (daneError is not null)
+                {
+                    attempt.DaneFailed(daneError, host, server);
+                    attempt.HostDeferred(recipients, daneError, 0, host, server, route.RouterName);
+                    lastError = daneError;
+                    continue;
+                }
 
                 // A connection left open by an earlier message goes first; if the server
                 // dropped it meanwhile, a fresh one is tried before the host is deferred.
@@ -144,10 +157,10 @@ public sealed class MessageDeliverer(
 
                 // Exim's tls_tempfail_tryclear: a TLS failure where TLS is not required is tried
                 // again in the clear, on a new connection.
-                var (done, error, retryInClear) = await TryConnectionAsync(attempt, route, host, server, recipients, content, true, cancellationToken)
-                    .ConfigureAwait(false);
+                var (done, error, retryInClear) = await TryConnectionAsync(attempt, route, host, server, recipients, content, true, dane,
+                    cancellationToken).ConfigureAwait(false);
                 if (!done && retryInClear)
-                    (done, error, _) = await TryConnectionAsync(attempt, route, host, server, recipients, content, false, cancellationToken)
+                    (done, error, _) = await TryConnectionAsync(attempt, route, host, server, recipients, content, false, null, cancellationToken)
                         .ConfigureAwait(false);
                 if (done)
                     return;
@@ -162,7 +175,7 @@ public sealed class MessageDeliverer(
     // One new connection to one server: connect (directly or through SOCKS), greet, STARTTLS
     // when wanted, one transaction. Done when the recipients were settled there.
     private async Task<(bool Done, string? Error, bool RetryInClear)> TryConnectionAsync(Attempt attempt, Route route, RouteHost host,
-        IPEndPoint server, List<Recipient> recipients, byte[] content, bool tryTls, CancellationToken cancellationToken)
+        IPEndPoint server, List<Recipient> recipients, byte[] content, bool tryTls, IReadOnlyList<TlsaRecord>? dane, CancellationToken cancellationToken)
     {
         SmtpClientConnection connection;
         var proxies = options.SocksProxies;
@@ -190,7 +203,7 @@ public sealed class MessageDeliverer(
         attempt.Connection(connection.Id, new TcpConnected(connection.Id, Direction.Outbound,
             Address(peer.Address), peer.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId,
             SocksTarget: connection.Proxy is null ? null : $"[{Address(server.Address)}]:{server.Port}"));
-        var opened = await transport.OpenAsync(connection, tryTls, cancellationToken).ConfigureAwait(false);
+        var opened = await transport.OpenAsync(connection, tryTls, dane, cancellationToken).ConfigureAwait(false);
         if (opened.Greeting is not null)
             attempt.Connection(connection.Id, new SmtpConnected(connection.Id, Direction.Outbound,
                 opened.Greeting.ToString(), Address(server.Address), server.Port, host.Name));
@@ -203,7 +216,11 @@ public sealed class MessageDeliverer(
         }
 
         if (opened.TlsError is not null)
+        {
             attempt.Connection(connection.Id, new TlsConnectFailed(connection.Id, opened.TlsError, Address(server.Address), host.Name));
+            if (dane is not null)
+                attempt.DaneFailed($"dane-verify: {opened.TlsError}", host, server);
+        }
         var result = opened.HostError is null
             ? await transport.SendAsync(connection, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false)
             : new TransportResult(opened.HostError, []);
@@ -221,6 +238,26 @@ public sealed class MessageDeliverer(
         Record(attempt, result, connection, host, server, route);
         await pool.ReturnAsync(connection, cancellationToken).ConfigureAwait(false);
         return (true, null, false);
+    }
+
+    // The TLSA records DANE uses for one server, or why the server must not be used
+    // (RFC 7672 §2.2: a failed TLSA lookup defers; HostsRequireDane wants validated records).
+    private (IReadOnlyList<TlsaRecord>? Records, string? Error) Dane(RouteHost host, IPAddress address, bool eligible, DnsResult<TlsaRecord>? tlsa)
+    {
+        if (!TlsHostPolicy.TryDane(options, address))
+            return (null, null);
+        var required = TlsHostPolicy.RequireDane(options, address);
+        var name = $"_{host.Port}._tcp.{host.Name}";
+        if (!eligible || tlsa is null)
+            return (null, required ? $"dane-required: the lookups of {host.Name} were not DNSSEC-validated" : null);
+        if (tlsa.Status == DnsStatus.TemporaryFailure)
+            return (null, $"tlsa-lookup: the TLSA lookup for {name} failed ({tlsa.Error})");
+        var usable = tlsa.Status == DnsStatus.Found && tlsa.Authenticated
+            ? tlsa.Records.Where(r => r.Usage is 2 or 3 && r.Selector is 0 or 1 && r.MatchingType is 0 or 1 or 2).ToList()
+            : [];
+        if (usable.Count > 0)
+            return (usable, null);
+        return (null, required ? $"dane-required: {name} has no usable DNSSEC-validated TLSA records" : null);
     }
 
     private static void Record(Attempt attempt, TransportResult result, SmtpClientConnection connection, RouteHost host, IPEndPoint server, Route route)

@@ -3,7 +3,11 @@ namespace Pipeline.Delivery.Routing;
 /// <summary>Where a recipient goes: the router that decided and the hosts to try in order.</summary>
 /// <param name="RouterName">Exim's <c>$router_name</c>: <c>route</c> or <c>dnslookup</c>.</param>
 /// <param name="Hosts">The hosts, in the order to try them.</param>
-public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts)
+/// <param name="Secure">
+/// True when the hosts are known securely: from configuration, or from a DNSSEC-validated MX
+/// lookup; DANE needs it (RFC 7672 §2.2.1).
+/// </param>
+public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bool Secure = false)
 {
     /// <summary>Recipients with equal keys can share a transaction.</summary>
     public string Key => $"{RouterName}|{string.Join(',', Hosts.Select(h => $"{h.Name}:{h.Port}"))}";

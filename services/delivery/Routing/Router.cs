@@ -33,7 +33,7 @@ public sealed class Router
         foreach (var (domains, hosts) in _table)
         {
             if (domains.Contains(domain))
-                return new RoutingResult(new Route("route", hosts));
+                return new RoutingResult(new Route("route", hosts, Secure: true));
         }
 
         if (domain.StartsWith('[') && domain.EndsWith(']'))
@@ -52,16 +52,20 @@ public sealed class Router
                     .SelectMany(g => g.OrderBy(_ => Random.Shared.Next()))
                     .Select(r => new RouteHost(r.Exchange, _defaultPort))
                     .ToList();
-                return new RoutingResult(new Route("dnslookup", ordered));
+                return new RoutingResult(new Route("dnslookup", ordered, mx.Authenticated));
             case DnsStatus.NoData:
                 // RFC 5321 §5.1: no MX, so the domain is its own implicit MX.
-                return new RoutingResult(new Route("dnslookup", [new RouteHost(domain, _defaultPort)]));
+                return new RoutingResult(new Route("dnslookup", [new RouteHost(domain, _defaultPort)], mx.Authenticated));
             case DnsStatus.NameNotFound:
                 return new RoutingResult(null, "Unrouteable address");
             default:
                 return new RoutingResult(null, $"DNS lookup of MX for {domain} failed: {mx.Error}", Temporary: true);
         }
     }
+
+    /// <summary>The TLSA records for <paramref name="host"/>, at <c>_port._tcp.name</c> (RFC 7672 §2.2.3).</summary>
+    public Task<DnsResult<TlsaRecord>> TlsaAsync(RouteHost host, CancellationToken cancellationToken) =>
+        _dns.GetTlsaAsync($"_{host.Port}._tcp.{host.Name}", cancellationToken);
 
     /// <summary>The addresses of a host: itself when it is an IP literal, else from DNS.</summary>
     public async Task<DnsResult<IPAddress>> ResolveAsync(RouteHost host, CancellationToken cancellationToken) =>

@@ -2,6 +2,7 @@ using Pipeline.Contracts.Events;
 using System.Security.Cryptography.X509Certificates;
 using Pipeline.Delivery.Protocol;
 using Pipeline.Delivery.Tls;
+using Pipeline.Infrastructure.Dns;
 
 namespace Pipeline.Delivery.Smtp;
 
@@ -33,7 +34,12 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
     /// Reads the greeting and says hello, then, when <paramref name="tryTls"/> and the
     /// server's <see cref="TlsHostPolicy"/> allow, STARTTLS (RFC 3207) and hello again.
     /// </summary>
-    public async Task<OpenResult> OpenAsync(SmtpClientConnection connection, bool tryTls, CancellationToken cancellationToken)
+    /// <param name="connection">The new connection.</param>
+    /// <param name="tryTls">False to stay in the clear (after a failed TLS session where TLS is not required).</param>
+    /// <param name="dane">DNSSEC-validated TLSA records: TLS is then required and they alone authenticate the server.</param>
+    /// <param name="cancellationToken">Cancels the whole exchange.</param>
+    public async Task<OpenResult> OpenAsync(SmtpClientConnection connection, bool tryTls, IReadOnlyList<TlsaRecord>? dane,
+        CancellationToken cancellationToken)
     {
         SmtpReply? greeting = null;
         try
@@ -46,6 +52,8 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
                 return new OpenResult(greeting, hello);
 
             var policy = TlsHostPolicy.For(options, connection.Server.Address);
+            if (dane is not null)
+                policy = policy with { Avoid = false, Require = true };
             if (!tryTls || (policy.Avoid && !policy.Require))
                 return new OpenResult(greeting, policy.Require ? "a TLS session is required, but TLS is avoided with this host" : null);
             if (!Offers(connection, "STARTTLS"))
@@ -57,7 +65,7 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
 
             try
             {
-                var client = new DeliveryTlsClient(connection.HostName, policy, _trust.Value, clock);
+                var client = new DeliveryTlsClient(connection.HostName, policy, _trust.Value, clock, dane);
                 await connection.StartTlsAsync(client, options.FinalTimeout > options.CommandTimeout ? options.FinalTimeout : options.CommandTimeout,
                     cancellationToken).ConfigureAwait(false);
             }

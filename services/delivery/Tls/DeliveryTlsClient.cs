@@ -1,11 +1,13 @@
 using System.Net;
 using System.Reflection;
+using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Org.BouncyCastle.Security;
 using Org.BouncyCastle.Tls;
 using Org.BouncyCastle.Tls.Crypto;
 using Org.BouncyCastle.Tls.Crypto.Impl.BC;
+using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Tls;
 using BcCertificate = Org.BouncyCastle.X509.X509Certificate;
 
@@ -15,10 +17,12 @@ namespace Pipeline.Delivery.Tls;
 /// The client side of an outbound TLS session (BouncyCastle's TLS, the one stack that shows a
 /// client the server's stapled OCSP response): TLS 1.2 and 1.3, SNI with the host's name, an
 /// OCSP staple requested when <see cref="TlsHostPolicy.RequestOcsp"/>, and the server's
-/// certificate checked as the policy asks. A check the policy requires fails the handshake;
-/// <see cref="Problem"/> then says why.
+/// certificate checked as the policy asks. With <paramref name="dane"/> (DNSSEC-validated TLSA
+/// records, RFC 7672) the records alone authenticate the server and the CA options are
+/// ignored. A check the policy requires fails the handshake; <see cref="Problem"/> then says why.
 /// </summary>
-internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, X509Certificate2Collection? trust, TimeProvider clock)
+internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, X509Certificate2Collection? trust, TimeProvider clock,
+    IReadOnlyList<TlsaRecord>? dane = null)
     : DefaultTlsClient(new BcTlsCrypto(new SecureRandom()))
 {
     private static readonly Dictionary<int, string> CipherNames = typeof(CipherSuite)
@@ -46,7 +50,11 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
 
     /// <inheritdoc />
     protected override CertificateStatusRequest? GetCertificateStatusRequest() =>
-        policy.RequestOcsp ? new CertificateStatusRequest(CertificateStatusType.ocsp, new OcspStatusRequest(null, null)) : null;
+        RequestOcsp ? new CertificateStatusRequest(CertificateStatusType.ocsp, new OcspStatusRequest(null, null)) : null;
+
+    // As Exim's default for hosts_request_ocsp: not when a DANE-EE record pins the certificate
+    // itself, unless a staple is required.
+    private bool RequestOcsp => policy.RequireOcsp || (policy.RequestOcsp && dane?.Any(r => r.Usage == 3) != true);
 
     /// <inheritdoc />
     public override TlsAuthentication GetAuthentication() => new ServerCheck(this);
@@ -59,7 +67,7 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
         var version = parameters.NegotiatedVersion;
         Session = new TlsSessionInfo($"TLS{version.MajorVersion - 2}.{version.MinorVersion - 1}",
             CipherNames.TryGetValue(parameters.CipherSuite, out var name) ? name : $"0x{parameters.CipherSuite:X4}",
-            _chain, _verified, _staple);
+            _chain, _verified, _staple, dane is not null, dane?.Aggregate(0, (bits, r) => bits | (1 << r.Usage)) ?? 0);
     }
 
     // Called with the server's certificates during the handshake.
@@ -69,7 +77,13 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
         if (_chain.Count == 0)
             Fail(AlertDescription.bad_certificate, "the server sent no certificate");
 
-        if (policy.Verify || policy.TryVerify)
+        if (dane is not null)
+        {
+            if (!dane.Any(Authenticates))
+                Fail(AlertDescription.bad_certificate, $"DANE: no TLSA record matches the server's certificates ({string.Join(", ", dane)})");
+            _verified = true;
+        }
+        else if (policy.Verify || policy.TryVerify)
         {
             var problem = VerifyChain();
             _verified = problem is null;
@@ -77,7 +91,7 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
                 Fail(AlertDescription.bad_certificate, $"certificate verification failed: {problem}");
         }
 
-        if (policy.RequestOcsp)
+        if (RequestOcsp)
         {
             var der = StapledResponse(server);
             string? problem = null;
@@ -99,6 +113,48 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
                         $"the stapled OCSP response says the certificate is {_staple.CertStatus.ToString().ToLowerInvariant()}");
             }
         }
+    }
+
+    // RFC 7672 §3.1: DANE-EE(3) matches the server's own certificate, nothing else checked;
+    // DANE-TA(2) matches a certificate of the chain the server sent, which must then chain the
+    // server's certificate to it and name the host.
+    private bool Authenticates(TlsaRecord record)
+    {
+        if (record.Usage == 3)
+            return Matches(_chain[0], record);
+        if (record.Usage != 2)
+            return false;
+        foreach (var anchor in _chain.Where(c => Matches(c, record)))
+        {
+            using var chain = new X509Chain();
+            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            chain.ChainPolicy.VerificationTime = clock.GetUtcNow().UtcDateTime;
+            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            chain.ChainPolicy.CustomTrustStore.Add(anchor);
+            chain.ChainPolicy.ExtraStore.AddRange(_chain.Skip(1).ToArray());
+            if (chain.Build(_chain[0]) && hostName is not null && _chain[0].MatchesHostname(hostName))
+                return true;
+        }
+
+        return false;
+    }
+
+    private static bool Matches(X509Certificate2 certificate, TlsaRecord record)
+    {
+        var data = record.Selector switch
+        {
+            0 => certificate.RawData,
+            1 => certificate.PublicKey.ExportSubjectPublicKeyInfo(),
+            _ => null,
+        };
+        var association = data is null ? null : record.MatchingType switch
+        {
+            0 => data,
+            1 => SHA256.HashData(data),
+            2 => SHA512.HashData(data),
+            _ => null,
+        };
+        return association is not null && CryptographicOperations.FixedTimeEquals(association, record.Data);
     }
 
     // The chain against the configured CAs (or the system's), and the host's name when asked.

@@ -16,6 +16,13 @@ namespace Pipeline.Delivery.Tls;
 /// <param name="CheckName"><c>TlsVerifyCertHostnames</c>: verification includes the host name.</param>
 public sealed record TlsHostPolicy(bool Avoid, bool Require, bool RequireOcsp, bool RequestOcsp, bool Verify, bool TryVerify, bool CheckName)
 {
+    /// <summary>True when DANE may be used with <paramref name="server"/> (<c>HostsTryDane</c> or <c>HostsRequireDane</c>).</summary>
+    public static bool TryDane(DeliveryOptions options, IPAddress server) =>
+        Contains(options.TryDane, server) || Contains(options.RequireDane, server);
+
+    /// <summary>True when <paramref name="server"/> gets mail only under DANE (<c>HostsRequireDane</c>).</summary>
+    public static bool RequireDane(DeliveryOptions options, IPAddress server) => Contains(options.RequireDane, server);
+
     /// <summary>The policy for <paramref name="server"/>.</summary>
     public static TlsHostPolicy For(DeliveryOptions options, IPAddress server)
     {

@@ -9,11 +9,14 @@ namespace Pipeline.Delivery.Tls;
 /// <param name="Chain">The server's certificates, its own first.</param>
 /// <param name="Verified">True when the chain verified (and named the host, when that was asked).</param>
 /// <param name="Staple">The stapled OCSP response as checked, or null when none came or it did not check out.</param>
-public sealed record TlsSessionInfo(string Version, string Cipher, IReadOnlyList<X509Certificate2> Chain, bool Verified, OcspStaple? Staple)
+/// <param name="Dane">True when the certificate was authenticated by DANE (<c>$tls_out_dane</c>).</param>
+/// <param name="TlsaUsage">The TLSA usages seen, one bit each (<c>1 &lt;&lt; usage</c>; Exim's <c>$tls_out_tlsa_usage</c>).</param>
+public sealed record TlsSessionInfo(string Version, string Cipher, IReadOnlyList<X509Certificate2> Chain, bool Verified, OcspStaple? Staple,
+    bool Dane = false, int TlsaUsage = 0)
 {
     /// <summary>Exim's <c>X=</c>: <c>TLS1.3:TLS_AES_256_GCM_SHA384</c>.</summary>
     public string LogText => $"{Version}:{Cipher}";
 
-    /// <summary>Exim's <c>CV=</c>: <c>yes</c> or <c>no</c>.</summary>
-    public string CertificateVerified => Verified ? "yes" : "no";
+    /// <summary>Exim's <c>CV=</c>: <c>dane</c>, <c>yes</c> or <c>no</c>.</summary>
+    public string CertificateVerified => Dane ? "dane" : Verified ? "yes" : "no";
 }

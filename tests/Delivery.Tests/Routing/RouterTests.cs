@@ -24,6 +24,9 @@ public class RouterTests
 
         public Task<DnsResult<string>> GetPtrAsync(IPAddress address, CancellationToken cancellationToken) =>
             Task.FromResult(new DnsResult<string>(DnsStatus.NameNotFound, [], false));
+
+        public Task<DnsResult<TlsaRecord>> GetTlsaAsync(string name, CancellationToken cancellationToken) =>
+            Task.FromResult(new DnsResult<TlsaRecord>(DnsStatus.NoData, [], false));
     }
 
     private static DeliveryOptions Options(params RouteOptions[] routes) => new() { Routes = [.. routes] };

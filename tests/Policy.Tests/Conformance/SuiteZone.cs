@@ -95,4 +95,7 @@ public sealed class SuiteZone : IDnsResolver
         var (outcome, records) = Lookup(address.GetArpaName(), "PTR");
         return Task.FromResult(Result(outcome, records.Select(r => r.GetProperty("value").GetString()!.TrimEnd('.'))));
     }
+
+    public Task<DnsResult<TlsaRecord>> GetTlsaAsync(string name, CancellationToken cancellationToken) =>
+        Task.FromResult(new DnsResult<TlsaRecord>(DnsStatus.NoData, [], false));
 }

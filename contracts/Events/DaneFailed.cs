@@ -1,0 +1,16 @@
+namespace Pipeline.Contracts.Events;
+
+/// <summary>
+/// <c>dane:fail</c>: DANE (RFC 7672) kept a server from being used: its TLSA lookup failed, a
+/// host under <c>HostsRequireDane</c> had no DNSSEC-validated TLSA records, or no record
+/// matched the server's certificate. The host is deferred; nothing goes in the clear. Stream:
+/// the message.
+/// </summary>
+/// <param name="MessageId">The message.</param>
+/// <param name="EventData">Exim's reason: <c>dane-required</c>, <c>tlsa-lookup</c> or <c>dane-verify</c>, then the detail.</param>
+/// <param name="Host">The server's name.</param>
+/// <param name="HostAddress">The server's address.</param>
+/// <param name="HostPort">The server's port.</param>
+/// <param name="Attempt">The delivery attempt, counting from 1.</param>
+[LifecycleEvent("dane:fail")]
+public sealed record DaneFailed(string MessageId, string EventData, string Host, string HostAddress, int HostPort, int Attempt);
