@@ -144,7 +144,7 @@ public sealed class MessageDeliverer(
                 // dropped it meanwhile, a fresh one is tried before the host is deferred.
                 if (pool.TryTake(server) is { } open)
                 {
-                    var reused = await transport.SendAsync(open, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false);
+                    var reused = await transport.SendAsync(open, attempt.Received, recipients, content, cancellationToken).ConfigureAwait(false);
                     if (reused.HostError is null)
                     {
                         Record(attempt, reused, open, host, server, route);
@@ -222,7 +222,7 @@ public sealed class MessageDeliverer(
                 attempt.DaneFailed($"dane-verify: {opened.TlsError}", host, server);
         }
         var result = opened.HostError is null
-            ? await transport.SendAsync(connection, attempt.Received.Sender, recipients, content, cancellationToken).ConfigureAwait(false)
+            ? await transport.SendAsync(connection, attempt.Received, recipients, content, cancellationToken).ConfigureAwait(false)
             : new TransportResult(opened.HostError, []);
         if (result.HostError is not null)
         {

@@ -1,5 +1,6 @@
 using Pipeline.Contracts.Events;
 using System.Security.Cryptography.X509Certificates;
+using System.Text;
 using Pipeline.Delivery.Protocol;
 using Pipeline.Delivery.Tls;
 using Pipeline.Infrastructure.Dns;
@@ -100,9 +101,15 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
     }
 
     /// <summary>Runs one mail transaction on an open connection.</summary>
-    public async Task<TransportResult> SendAsync(SmtpClientConnection connection, string sender,
+    public async Task<TransportResult> SendAsync(SmtpClientConnection connection, MessageReceived message,
         IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
+        // What the message needs and the server lacks fails it here, clearly, for good: the
+        // server cannot be made to take it (RFC 6531 §3.4, RFC 6152).
+        if (Unsendable(connection, message, recipients, content.Span) is { } lacking)
+            return new TransportResult(null, recipients.Select(r => new RecipientOutcome(r, RecipientStatus.Failed, lacking)).ToList());
+
+        var sender = message.Sender;
         connection.Transactions++;
         try
         {
@@ -115,8 +122,8 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
             // PRDR: each recipient gets the server's own verdict on the content, so that one
             // transaction serves recipients whose filters disagree.
             var prdr = recipients.Count > 1 && Offers(connection, "PRDR") && options.TryPrdr.Contains(connection.Server.Address);
-            var mailCommand = $"MAIL FROM:<{sender}>{size}{(prdr ? " PRDR" : "")}";
-            string[] rcptCommands = [.. recipients.Select(r => $"RCPT TO:<{r.Address}>")];
+            var mailCommand = $"MAIL FROM:<{sender}>{size}{MailParameters(connection, message)}{(prdr ? " PRDR" : "")}";
+            string[] rcptCommands = [.. recipients.Select(r => $"RCPT TO:<{r.Address}>{RcptParameters(connection, r)}")];
             if (pipelining)
                 await connection.WriteCommandsAsync([mailCommand, .. rcptCommands, "DATA"], cancellationToken).ConfigureAwait(false);
 
@@ -230,6 +237,47 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
         }
 
         return outcomes;
+    }
+
+    // BODY (RFC 6152), SMTPUTF8 (RFC 6531) and the DSN parameters (RFC 3461) the message came
+    // with, to a server that offers them.
+    private static string MailParameters(SmtpClientConnection connection, MessageReceived message)
+    {
+        var parameters = new StringBuilder();
+        if (message.BodyType.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase) && Offers(connection, "8BITMIME"))
+            parameters.Append(" BODY=8BITMIME");
+        if (message.SmtpUtf8 && Offers(connection, "SMTPUTF8"))
+            parameters.Append(" SMTPUTF8");
+        if (Offers(connection, "DSN"))
+        {
+            if (message.DsnReturn is { } ret)
+                parameters.Append(" RET=").Append(ret);
+            if (message.DsnEnvelopeId is { } envelopeId)
+                parameters.Append(" ENVID=").Append(Xtext.Encode(envelopeId));
+        }
+
+        return parameters.ToString();
+    }
+
+    private static string RcptParameters(SmtpClientConnection connection, Recipient recipient)
+    {
+        if (!Offers(connection, "DSN"))
+            return "";
+        return (recipient.Notify is null ? "" : $" NOTIFY={recipient.Notify}")
+            + (recipient.OriginalRecipient is null ? "" : $" ORCPT={recipient.OriginalRecipient}");
+    }
+
+    // Why the server cannot take the message as it is, or null.
+    private static string? Unsendable(SmtpClientConnection connection, MessageReceived message, IReadOnlyList<Recipient> recipients,
+        ReadOnlySpan<byte> content)
+    {
+        var headers = content.IndexOf("\r\n\r\n"u8) is var end and >= 0 ? content[..end] : content;
+        var needsUtf8 = message.SmtpUtf8 && (!Ascii.IsValid(message.Sender) || recipients.Any(r => !Ascii.IsValid(r.Address)) || !Ascii.IsValid(headers));
+        if (needsUtf8 && !Offers(connection, "SMTPUTF8"))
+            return "the message needs SMTPUTF8 (RFC 6531: UTF-8 in its addresses or headers), which the server does not offer";
+        if (message.BodyType.Equals("8BITMIME", StringComparison.OrdinalIgnoreCase) && !Offers(connection, "8BITMIME") && !Ascii.IsValid(content))
+            return "the message has 8-bit content (BODY=8BITMIME), and the server does not offer 8BITMIME (RFC 6152)";
+        return null;
     }
 
     // True when the server's EHLO reply names the extension.
