@@ -116,6 +116,18 @@ public sealed class DeliveryOptions
 
     internal HostList TryVerifyHosts { get; private set; } = new([]);
 
+    /// <summary>
+    /// The local addresses to send from (Exim's <c>interface</c>): the first of the server's
+    /// address family is bound; none of it, the system chooses. Default: none.
+    /// </summary>
+    public List<string> Interface { get; set; } = [];
+
+    /// <summary>
+    /// The most connections one delivery process has open to one server (address and port) at
+    /// once; messages beyond wait for one of them. Defaults to 20.
+    /// </summary>
+    public int RemoteMaxParallel { get; set; } = 20;
+
     /// <summary>How long to wait for a reply to a command (Exim's <c>command_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -175,6 +187,10 @@ public sealed class DeliveryOptions
             "Delivery timeouts must be positive");
         Require(QueuePollInterval > TimeSpan.Zero, "Delivery:QueuePollInterval must be positive");
         Require(MaxParallel > 0, "Delivery:MaxParallel must be positive");
+        Require(RemoteMaxParallel > 0, "Delivery:RemoteMaxParallel must be positive");
+        Require(Interface.All(i => System.Net.IPAddress.TryParse(i, out _)), "Delivery:Interface must list IP addresses");
+        Require(Routes.All(r => r.Interface is null || r.Interface.All(i => System.Net.IPAddress.TryParse(i, out _))),
+            "Delivery:Routes:N:Interface must list IP addresses");
         Require(ConnectionMaxMessages > 0, "Delivery:ConnectionMaxMessages must be positive");
         Require(ConnectionIdleTimeout >= TimeSpan.Zero, "Delivery:ConnectionIdleTimeout must not be negative");
         Require(ClaimLease > ConnectTimeout + CommandTimeout, "Delivery:ClaimLease must exceed ConnectTimeout + CommandTimeout");
@@ -233,4 +249,7 @@ public sealed class RouteOptions
 
     /// <summary>The hosts, tried in order: <c>host</c>, <c>host:port</c>, <c>1.2.3.4:25</c>, <c>[::1]:25</c>.</summary>
     public List<string> Hosts { get; set; } = [];
+
+    /// <summary>The local addresses to send from for this route, instead of <c>Delivery:Interface</c>.</summary>
+    public List<string>? Interface { get; set; }
 }

@@ -39,6 +39,7 @@ public sealed class DeliveryRole : PipelineRole
         services.AddSingleton<Router>();
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<ConnectionPool>();
+        services.AddSingleton<ServerSlots>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionPool>());
         services.AddSingleton<DkimSigning>();
         services.AddSingleton<MessageDeliverer>();

@@ -25,7 +25,7 @@ namespace Pipeline.Delivery;
 /// unchanged, so that two workers can never both record an attempt.
 /// </summary>
 public sealed class MessageDeliverer(
-    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, OutcomeCommitter committer, DeliveryOptions options,
+    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots, OutcomeCommitter committer, DeliveryOptions options,
     DkimSigning signing, MainLog mainLog, TimeProvider clock)
 {
     private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
@@ -140,9 +140,10 @@ public sealed class MessageDeliverer(
                     continue;
                 }
 
+                using var slot = await slots.EnterAsync(server, cancellationToken).ConfigureAwait(false);
                 // A connection left open by an earlier message goes first; if the server
                 // dropped it meanwhile, a fresh one is tried before the host is deferred.
-                if (pool.TryTake(server) is { } open)
+                if (pool.TryTake(server, route.InterfaceFor(address)) is { } open)
                 {
                     var reused = await transport.SendAsync(open, attempt.Received, recipients, content, cancellationToken).ConfigureAwait(false);
                     if (reused.HostError is null)
@@ -181,7 +182,8 @@ public sealed class MessageDeliverer(
         var proxies = options.SocksProxies;
         try
         {
-            connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, proxies, cancellationToken).ConfigureAwait(false);
+            connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, proxies, route.InterfaceFor(server.Address),
+                cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e)
         {

@@ -1,3 +1,5 @@
+using System.Net;
+
 namespace Pipeline.Delivery.Routing;
 
 /// <summary>Where a recipient goes: the router that decided and the hosts to try in order.</summary>
@@ -7,10 +9,14 @@ namespace Pipeline.Delivery.Routing;
 /// True when the hosts are known securely: from configuration, or from a DNSSEC-validated MX
 /// lookup; DANE needs it (RFC 7672 §2.2.1).
 /// </param>
-public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bool Secure = false)
+/// <param name="Interfaces">The local addresses to send from; empty: the system chooses.</param>
+public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bool Secure = false, IReadOnlyList<IPAddress>? Interfaces = null)
 {
     /// <summary>Recipients with equal keys can share a transaction.</summary>
-    public string Key => $"{RouterName}|{string.Join(',', Hosts.Select(h => $"{h.Name}:{h.Port}"))}";
+    public string Key => $"{RouterName}|{string.Join(',', Hosts.Select(h => $"{h.Name}:{h.Port}"))}|{string.Join(',', Interfaces ?? [])}";
+
+    /// <summary>The local address to reach <paramref name="server"/> from: the first interface of its family, or null.</summary>
+    public IPAddress? InterfaceFor(IPAddress server) => Interfaces?.FirstOrDefault(i => i.AddressFamily == server.AddressFamily);
 }
 
 /// <summary>A host to deliver to: a name or address literal, and a port.</summary>

@@ -12,7 +12,8 @@ namespace Pipeline.Delivery.Routing;
 /// </summary>
 public sealed class Router
 {
-    private readonly IReadOnlyList<(DomainList Domains, IReadOnlyList<RouteHost> Hosts)> _table;
+    private readonly IReadOnlyList<(DomainList Domains, IReadOnlyList<RouteHost> Hosts, IReadOnlyList<IPAddress> Interfaces)> _table;
+    private readonly IReadOnlyList<IPAddress> _interfaces;
     private readonly IDnsResolver _dns;
     private readonly int _defaultPort;
 
@@ -22,18 +23,20 @@ public sealed class Router
     {
         _dns = dns;
         _defaultPort = options.Port;
+        _interfaces = options.Interface.Select(IPAddress.Parse).ToList();
         _table = options.Routes
-            .Select(r => (new DomainList(r.Domains), (IReadOnlyList<RouteHost>)r.Hosts.Select(ParseHost).ToList()))
+            .Select(r => (new DomainList(r.Domains), (IReadOnlyList<RouteHost>)r.Hosts.Select(ParseHost).ToList(),
+                r.Interface is null ? _interfaces : (IReadOnlyList<IPAddress>)r.Interface.Select(IPAddress.Parse).ToList()))
             .ToList();
     }
 
     /// <summary>Finds the hosts for <paramref name="domain"/>.</summary>
     public async Task<RoutingResult> RouteAsync(string domain, CancellationToken cancellationToken)
     {
-        foreach (var (domains, hosts) in _table)
+        foreach (var (domains, hosts, interfaces) in _table)
         {
             if (domains.Contains(domain))
-                return new RoutingResult(new Route("route", hosts, Secure: true));
+                return new RoutingResult(new Route("route", hosts, Secure: true, interfaces));
         }
 
         if (domain.StartsWith('[') && domain.EndsWith(']'))
@@ -52,10 +55,10 @@ public sealed class Router
                     .SelectMany(g => g.OrderBy(_ => Random.Shared.Next()))
                     .Select(r => new RouteHost(r.Exchange, _defaultPort))
                     .ToList();
-                return new RoutingResult(new Route("dnslookup", ordered, mx.Authenticated));
+                return new RoutingResult(new Route("dnslookup", ordered, mx.Authenticated, _interfaces));
             case DnsStatus.NoData:
                 // RFC 5321 §5.1: no MX, so the domain is its own implicit MX.
-                return new RoutingResult(new Route("dnslookup", [new RouteHost(domain, _defaultPort)], mx.Authenticated));
+                return new RoutingResult(new Route("dnslookup", [new RouteHost(domain, _defaultPort)], mx.Authenticated, _interfaces));
             case DnsStatus.NameNotFound:
                 return new RoutingResult(null, "Unrouteable address");
             default:

@@ -7,22 +7,23 @@ using Pipeline.Infrastructure.Store;
 namespace Pipeline.Delivery.Smtp;
 
 /// <summary>
-/// Open SMTP connections waiting for their next transaction, per server address and port:
-/// messages for the same server go down one connection, one after the other, instead of
-/// each opening its own (Exim does the same within a queue run). A connection carries at
+/// Open SMTP connections waiting for their next transaction, per server address and port and
+/// local interface: messages for the same server sent from the same interface go down one
+/// connection, one after the other, instead of each opening its own (Exim does the same within
+/// a queue run); messages bound to different interfaces never share one. A connection carries at
 /// most <see cref="DeliveryOptions.ConnectionMaxMessages"/> transactions and waits idle at
 /// most <see cref="DeliveryOptions.ConnectionIdleTimeout"/>; then it says QUIT, and its
 /// <c>tcp:close</c> is written on its own stream.
 /// </summary>
 public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions options, StreamEventWriter events) : BackgroundService
 {
-    private readonly Dictionary<IPEndPoint, Stack<SmtpClientConnection>> _idle = [];
+    private readonly Dictionary<(IPEndPoint Server, IPAddress? Interface), Stack<SmtpClientConnection>> _idle = [];
 
-    /// <summary>An idle connection to <paramref name="server"/>, or null.</summary>
-    public SmtpClientConnection? TryTake(IPEndPoint server)
+    /// <summary>An idle connection to <paramref name="server"/> from <paramref name="local"/> (null: the system's choice), or null.</summary>
+    public SmtpClientConnection? TryTake(IPEndPoint server, IPAddress? local)
     {
         lock (_idle)
-            return _idle.TryGetValue(server, out var stack) && stack.TryPop(out var connection) ? connection : null;
+            return _idle.TryGetValue((server, local), out var stack) && stack.TryPop(out var connection) ? connection : null;
     }
 
     /// <summary>Hands a connection back after a completed transaction; it closes when it has carried enough.</summary>
@@ -37,8 +38,9 @@ public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions opti
         connection.IdleSince = DateTimeOffset.UtcNow;
         lock (_idle)
         {
-            if (!_idle.TryGetValue(connection.RemoteEndPoint, out var stack))
-                _idle[connection.RemoteEndPoint] = stack = new Stack<SmtpClientConnection>();
+            var key = (connection.Server, connection.Interface);
+            if (!_idle.TryGetValue(key, out var stack))
+                _idle[key] = stack = new Stack<SmtpClientConnection>();
             stack.Push(connection);
         }
     }

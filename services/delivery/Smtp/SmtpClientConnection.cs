@@ -59,15 +59,18 @@ public sealed class SmtpClientConnection : IAsyncDisposable
 
     /// <summary>Connects to <paramref name="server"/> within <paramref name="timeout"/>.</summary>
     /// <exception cref="SocketException">The connection failed or timed out (<see cref="SocketError.TimedOut"/>).</exception>
-    public static async Task<SmtpClientConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<SmtpClientConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout, CancellationToken cancellationToken,
+        IPAddress? local = null)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (local is not null)
+            socket.Bind(new IPEndPoint(local, 0));
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         try
         {
             await socket.ConnectAsync(server, deadline.Token).ConfigureAwait(false);
-            return new SmtpClientConnection(socket) { Server = server };
+            return new SmtpClientConnection(socket) { Server = server, Interface = local };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -91,10 +94,10 @@ public sealed class SmtpClientConnection : IAsyncDisposable
     /// <exception cref="SocketException">No proxy could be reached, or the direct connection failed.</exception>
     /// <exception cref="SocksException">A proxy refused the authentication or the connection to the server.</exception>
     public static async Task<SmtpClientConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout,
-        IReadOnlyList<SocksProxy> proxies, CancellationToken cancellationToken)
+        IReadOnlyList<SocksProxy> proxies, IPAddress? local, CancellationToken cancellationToken)
     {
         if (proxies.Count == 0)
-            return await ConnectAsync(server, timeout, cancellationToken).ConfigureAwait(false);
+            return await ConnectAsync(server, timeout, cancellationToken, local).ConfigureAwait(false);
 
         var deadline = DateTimeOffset.UtcNow + timeout;
         SocketException? last = null;
@@ -107,7 +110,8 @@ public sealed class SmtpClientConnection : IAsyncDisposable
             SmtpClientConnection connection;
             try
             {
-                connection = await ConnectAsync(proxy.EndPoint, share, cancellationToken).ConfigureAwait(false);
+                connection = await ConnectAsync(proxy.EndPoint, share, cancellationToken,
+                    local?.AddressFamily == proxy.Address.AddressFamily ? local : null).ConfigureAwait(false);
             }
             catch (SocketException e)
             {
@@ -122,6 +126,7 @@ public sealed class SmtpClientConnection : IAsyncDisposable
                 await Socks5Handshake.ConnectAsync(connection._stream, proxy, server, negotiation.Token).ConfigureAwait(false);
                 connection.Proxy = proxy;
                 connection.Server = server;
+                connection.Interface = local?.AddressFamily == proxy.Address.AddressFamily ? local : null;
                 return connection;
             }
             catch (Exception e) when (e is IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -140,6 +145,9 @@ public sealed class SmtpClientConnection : IAsyncDisposable
 
         throw last ?? new SocketException((int)SocketError.TimedOut);
     }
+
+    /// <summary>The local address it was bound to (<c>Delivery:Interface</c>), or null for the system's choice.</summary>
+    public IPAddress? Interface { get; private set; }
 
     /// <summary>The SOCKS5 proxy the connection goes through, or null when it is direct.</summary>
     public SocksProxy? Proxy { get; private set; }
