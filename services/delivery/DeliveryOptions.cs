@@ -128,6 +128,15 @@ public sealed class DeliveryOptions
     /// </summary>
     public int RemoteMaxParallel { get; set; } = 20;
 
+    /// <summary>
+    /// The event action (Exim's <c>event_action</c>): an HTTP URL every delivery event is POSTed
+    /// to before the pipeline goes on; see docs/events.md. Default: none.
+    /// </summary>
+    public Uri? EventAction { get; set; }
+
+    /// <summary>How long the event action may take; past it, nothing is vetoed. Defaults to 5 seconds.</summary>
+    public TimeSpan EventActionTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long to wait for a reply to a command (Exim's <c>command_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
 

@@ -12,6 +12,7 @@ using Pipeline.Infrastructure.Hosting;
 using Pipeline.Infrastructure.Logging;
 using Pipeline.Infrastructure.Store;
 using Pipeline.Delivery.Signing;
+using Pipeline.Delivery.EventActions;
 
 namespace Pipeline.Delivery;
 
@@ -40,6 +41,11 @@ public sealed class DeliveryRole : PipelineRole
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<ConnectionPool>();
         services.AddSingleton<ServerSlots>();
+        if (options.EventAction is not null)
+            services.TryAddSingleton<IEventAction>(sp => new HttpEventAction(new HttpClient(), options,
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HttpEventAction>>()));
+        else
+            services.TryAddSingleton<IEventAction, NoEventAction>();
         services.AddHostedService(sp => sp.GetRequiredService<ConnectionPool>());
         services.AddSingleton<DkimSigning>();
         services.AddSingleton<MessageDeliverer>();

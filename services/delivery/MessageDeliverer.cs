@@ -4,7 +4,9 @@ using System.Net.Sockets;
 using JasperFx.Events;
 using Marten;
 using Pipeline.Contracts.Events;
+using Pipeline.Contracts;
 using Pipeline.Delivery.Bounces;
+using Pipeline.Delivery.EventActions;
 using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Signing;
@@ -25,7 +27,7 @@ namespace Pipeline.Delivery;
 /// unchanged, so that two workers can never both record an attempt.
 /// </summary>
 public sealed class MessageDeliverer(
-    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots, OutcomeCommitter committer, DeliveryOptions options,
+    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots, IEventAction eventAction, OutcomeCommitter committer, DeliveryOptions options,
     DkimSigning signing, MainLog mainLog, TimeProvider clock)
 {
     private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
@@ -64,6 +66,12 @@ public sealed class MessageDeliverer(
 
         attempt.Finish(stream, _retry, clock.GetUtcNow());
         var bounce = BounceFor(received, content, attempt);
+
+        // The event action sees the attempt's other events before they are recorded; their
+        // results veto nothing. (tcp:connect, smtp:connect and tls:cert went to it as they happened.)
+        foreach (var e in attempt.Connections.Values.SelectMany(c => c).Where(e => e is not (TcpConnected or SmtpConnected or TlsCertificateSeen))
+                     .Concat(attempt.Events))
+            await eventAction.RaiseAsync(LifecycleEvents.NameOf(e.GetType()), e, cancellationToken).ConfigureAwait(false);
         await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(),
             attempt.Connections, bounce, cancellationToken).ConfigureAwait(false);
         attempt.WriteMainLog(mainLog);
@@ -178,12 +186,23 @@ public sealed class MessageDeliverer(
     private async Task<(bool Done, string? Error, bool RetryInClear)> TryConnectionAsync(Attempt attempt, Route route, RouteHost host,
         IPEndPoint server, List<Recipient> recipients, byte[] content, bool tryTls, IReadOnlyList<TlsaRecord>? dane, CancellationToken cancellationToken)
     {
+        // The event action's tcp:connect comes before the connection; a result means none is made.
+        var local = route.InterfaceFor(server.Address);
+        var planned = new TcpConnected("", Direction.Outbound, Address(server.Address), server.Port, local is null ? "" : Address(local), 0,
+            host.Name, attempt.Received.MessageId);
+        if (await eventAction.RaiseAsync("tcp:connect", planned, cancellationToken).ConfigureAwait(false) is { } veto)
+        {
+            var vetoed = $"the event action refused the connection at tcp:connect: {veto}";
+            attempt.HostDeferred(recipients, vetoed, 0, host, server, route.RouterName);
+            return (false, vetoed, false);
+        }
+
         SmtpClientConnection connection;
         var proxies = options.SocksProxies;
         try
         {
-            connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, proxies, route.InterfaceFor(server.Address),
-                cancellationToken).ConfigureAwait(false);
+            connection = await SmtpClientConnection.ConnectAsync(server, options.ConnectTimeout, proxies, local, cancellationToken)
+                .ConfigureAwait(false);
         }
         catch (SocketException e)
         {
@@ -200,12 +219,18 @@ public sealed class MessageDeliverer(
         }
 
         connection.HostName = host.Name;
-        var local = connection.LocalEndPoint;
+        var bound = connection.LocalEndPoint;
         var peer = connection.RemoteEndPoint;
         attempt.Connection(connection.Id, new TcpConnected(connection.Id, Direction.Outbound,
-            Address(peer.Address), peer.Port, Address(local.Address), local.Port, host.Name, attempt.Received.MessageId,
+            Address(peer.Address), peer.Port, Address(bound.Address), bound.Port, host.Name, attempt.Received.MessageId,
             SocksTarget: connection.Proxy is null ? null : $"[{Address(server.Address)}]:{server.Port}"));
-        var opened = await transport.OpenAsync(connection, tryTls, dane, cancellationToken).ConfigureAwait(false);
+        var opened = await transport.OpenAsync(connection, tryTls, dane, cancellationToken,
+            greeting => eventAction.RaiseAsync("smtp:connect", new SmtpConnected(connection.Id, Direction.Outbound, greeting.ToString(),
+                Address(server.Address), server.Port, host.Name), cancellationToken),
+            (depth, certificate) => eventAction.RaiseAsync("tls:cert", new TlsCertificateSeen(connection.Id, Direction.Outbound,
+                depth.ToString(System.Globalization.CultureInfo.InvariantCulture), certificate.Subject, certificate.Issuer,
+                certificate.ExportCertificatePem(), Address(server.Address), host.Name), cancellationToken).GetAwaiter().GetResult())
+            .ConfigureAwait(false);
         if (opened.Greeting is not null)
             attempt.Connection(connection.Id, new SmtpConnected(connection.Id, Direction.Outbound,
                 opened.Greeting.ToString(), Address(server.Address), server.Port, host.Name));

@@ -2,6 +2,7 @@ using Pipeline.Infrastructure.Hosting;
 using System.Net;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Contracts.Events;
+using Pipeline.Delivery.EventActions;
 using Pipeline.Infrastructure.Store;
 
 namespace Pipeline.Delivery.Smtp;
@@ -15,7 +16,8 @@ namespace Pipeline.Delivery.Smtp;
 /// most <see cref="DeliveryOptions.ConnectionIdleTimeout"/>; then it says QUIT, and its
 /// <c>tcp:close</c> is written on its own stream.
 /// </summary>
-public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions options, StreamEventWriter events) : BackgroundService
+public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions options, StreamEventWriter events, IEventAction eventAction)
+    : BackgroundService
 {
     private readonly Dictionary<(IPEndPoint Server, IPAddress? Interface), Stack<SmtpClientConnection>> _idle = [];
 
@@ -51,8 +53,9 @@ public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions opti
         var server = connection.RemoteEndPoint;
         await transport.CloseAsync(connection, cancellationToken).ConfigureAwait(false);
         var address = server.Address.ToText();
-        await events.EnqueueAsync(connection.Id,
-            [new TcpClosed(connection.Id, Direction.Outbound, address, server.Port, reason, connection.Transactions)], CancellationToken.None).ConfigureAwait(false);
+        var closed = new TcpClosed(connection.Id, Direction.Outbound, address, server.Port, reason, connection.Transactions);
+        await eventAction.RaiseAsync("tcp:close", closed, CancellationToken.None).ConfigureAwait(false);
+        await events.EnqueueAsync(connection.Id, [closed], CancellationToken.None).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -39,8 +39,11 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
     /// <param name="tryTls">False to stay in the clear (after a failed TLS session where TLS is not required).</param>
     /// <param name="dane">DNSSEC-validated TLSA records: TLS is then required and they alone authenticate the server.</param>
     /// <param name="cancellationToken">Cancels the whole exchange.</param>
+    /// <param name="onGreeting">The event action's smtp:connect: a result closes the connection.</param>
+    /// <param name="onCertificate">The event action's tls:cert, per certificate and depth: a result refuses verification.</param>
     public async Task<OpenResult> OpenAsync(SmtpClientConnection connection, bool tryTls, IReadOnlyList<TlsaRecord>? dane,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, Func<SmtpReply, Task<string?>>? onGreeting = null,
+        Func<int, X509Certificate2, string?>? onCertificate = null)
     {
         SmtpReply? greeting = null;
         try
@@ -48,6 +51,8 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
             greeting = await connection.ReadReplyAsync(options.CommandTimeout, cancellationToken).ConfigureAwait(false);
             if (!greeting.IsPositive)
                 return new OpenResult(greeting, $"SMTP error from remote mail server after initial connection: {greeting}");
+            if (onGreeting is not null && await onGreeting(greeting).ConfigureAwait(false) is { } veto)
+                return new OpenResult(greeting, $"the event action closed the connection at smtp:connect: {veto}");
             var hello = await HelloAsync(connection, cancellationToken).ConfigureAwait(false);
             if (hello is not null)
                 return new OpenResult(greeting, hello);
@@ -66,7 +71,7 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
 
             try
             {
-                var client = new DeliveryTlsClient(connection.HostName, policy, _trust.Value, clock, dane);
+                var client = new DeliveryTlsClient(connection.HostName, policy, _trust.Value, clock, dane, onCertificate);
                 await connection.StartTlsAsync(client, options.FinalTimeout > options.CommandTimeout ? options.FinalTimeout : options.CommandTimeout,
                     cancellationToken).ConfigureAwait(false);
             }

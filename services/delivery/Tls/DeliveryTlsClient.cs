@@ -22,7 +22,7 @@ namespace Pipeline.Delivery.Tls;
 /// ignored. A check the policy requires fails the handshake; <see cref="Problem"/> then says why.
 /// </summary>
 internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, X509Certificate2Collection? trust, TimeProvider clock,
-    IReadOnlyList<TlsaRecord>? dane = null)
+    IReadOnlyList<TlsaRecord>? dane = null, Func<int, X509Certificate2, string?>? onCertificate = null)
     : DefaultTlsClient(new BcTlsCrypto(new SecureRandom()))
 {
     private static readonly Dictionary<int, string> CipherNames = typeof(CipherSuite)
@@ -77,6 +77,18 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
         if (_chain.Count == 0)
             Fail(AlertDescription.bad_certificate, "the server sent no certificate");
 
+        // The event action's tls:cert, once per certificate from the server's own: a result
+        // refuses verification.
+        string? refused = null;
+        for (var depth = 0; depth < _chain.Count && refused is null && onCertificate is not null; depth++)
+        {
+            if (onCertificate(depth, _chain[depth]) is { } result)
+                refused = $"the event action refused the certificate at depth {depth}: {result}";
+        }
+
+        if (refused is not null && (policy.Verify || dane is not null))
+            Fail(AlertDescription.bad_certificate, refused);
+
         if (dane is not null)
         {
             if (!dane.Any(Authenticates))
@@ -86,7 +98,7 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
         else if (policy.Verify || policy.TryVerify)
         {
             var problem = VerifyChain();
-            _verified = problem is null;
+            _verified = problem is null && refused is null;
             if (problem is not null && policy.Verify)
                 Fail(AlertDescription.bad_certificate, $"certificate verification failed: {problem}");
         }
