@@ -41,6 +41,7 @@ public sealed class DeliveryRole : PipelineRole
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<ConnectionPool>();
         services.AddSingleton<ServerSlots>();
+        services.AddSingleton<HostRetry>();
         if (options.EventAction is not null)
             services.TryAddSingleton<IEventAction>(sp => new HttpEventAction(new HttpClient(), options,
                 sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<HttpEventAction>>()));

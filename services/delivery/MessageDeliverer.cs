@@ -27,7 +27,7 @@ namespace Pipeline.Delivery;
 /// unchanged, so that two workers can never both record an attempt.
 /// </summary>
 public sealed class MessageDeliverer(
-    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots, IEventAction eventAction, OutcomeCommitter committer, DeliveryOptions options,
+    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots, IEventAction eventAction, HostRetry hostRetry, OutcomeCommitter committer, DeliveryOptions options,
     DkimSigning signing, MainLog mainLog, TimeProvider clock)
 {
     private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
@@ -164,6 +164,14 @@ public sealed class MessageDeliverer(
                     await pool.CloseAsync(open, reused.HostError, cancellationToken).ConfigureAwait(false);
                 }
 
+                // A server that could not be reached waits for its retry time: not tried for every message.
+                if (hostRetry.Held(server) is { } held)
+                {
+                    attempt.HostDeferred(recipients, held, 0, host, server, route.RouterName);
+                    lastError = held;
+                    continue;
+                }
+
                 // Exim's tls_tempfail_tryclear: a TLS failure where TLS is not required is tried
                 // again in the clear, on a new connection.
                 var (done, error, retryInClear) = await TryConnectionAsync(attempt, route, host, server, recipients, content, true, dane,
@@ -209,6 +217,8 @@ public sealed class MessageDeliverer(
             var error = e.SocketErrorCode == SocketError.TimedOut ? "Connection timed out" : e.Message;
             if (proxies.Count > 0)
                 error = $"no SOCKS proxy could be reached: {error}";
+            else
+                hostRetry.Failed(server, error);
             attempt.HostDeferred(recipients, error, e.ErrorCode, host, server, route.RouterName);
             return (false, error, false);
         }
@@ -231,6 +241,10 @@ public sealed class MessageDeliverer(
                 depth.ToString(System.Globalization.CultureInfo.InvariantCulture), certificate.Subject, certificate.Issuer,
                 certificate.ExportCertificatePem(), Address(server.Address), host.Name), cancellationToken).GetAwaiter().GetResult())
             .ConfigureAwait(false);
+        if (opened.Greeting is null)
+            hostRetry.Failed(server, opened.HostError ?? "no greeting");
+        else
+            hostRetry.Succeeded(server);
         if (opened.Greeting is not null)
             attempt.Connection(connection.Id, new SmtpConnected(connection.Id, Direction.Outbound,
                 opened.Greeting.ToString(), Address(server.Address), server.Port, host.Name));

@@ -131,4 +131,26 @@ public sealed class delivery_outcomes
         Assert.Contains($"id {id}", dumped, StringComparison.Ordinal);
         Assert.Contains("claimed by a worker whose lease ran out", second.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task a_server_that_is_down_is_not_tried_again_for_every_message_before_its_retry_time()
+    {
+        var port = FreePort.Next(); // nothing listens there
+        var settings = new PipelineSettings();
+        var extra = FastRetries(port);
+        extra["Delivery:RetryRules"] = "F,1h,10m";
+        await using var pipeline = await PipelineProcess.StartAsync(settings.For(extra: extra));
+        using var history = new HistoryClient(settings.HttpPort);
+
+        async Task<string> HostDeferAsync()
+        {
+            var id = await SendAsync(settings);
+            await history.WaitForEventAsync(id, "msg:defer", TimeSpan.FromSeconds(30));
+            var events = (await history.GetJsonAsync($"/messages/{id}/events"))!.Value.EnumerateArray();
+            return events.Single(e => e.GetProperty("name").GetString() == "msg:host:defer").GetProperty("data").GetProperty("eventData").GetString()!;
+        }
+
+        Assert.Equal("Connection refused", await HostDeferAsync());
+        Assert.StartsWith($"retry time not reached for [127.0.0.1]:{port} (down since ", await HostDeferAsync(), StringComparison.Ordinal);
+    }
 }
