@@ -52,6 +52,8 @@ internal sealed class Attempt(MessageReceived received, int number)
 
     public void Defer(Recipient recipient, string error) => _deferred[recipient.Address] = error;
 
+    public void DnsFailed(string lookup) => Events.Add(new DnsFailed(Id, lookup, Number));
+
     public void DaneFailed(string reason, RouteHost host, IPEndPoint server) =>
         Events.Add(new DaneFailed(Id, reason, host.Name, server.Address.ToText(), server.Port, Number));
 

@@ -102,7 +102,10 @@ public sealed class MessageDeliverer(
             if (routing.Route is null)
             {
                 if (routing.Temporary)
+                {
+                    attempt.DnsFailed($"{recipient.Domain} MX: {routing.Error}");
                     attempt.Defer(recipient, routing.Error!);
+                }
                 else
                     attempt.FailInternally(recipient, routing.Error!, "dnslookup");
                 continue;
@@ -128,6 +131,8 @@ public sealed class MessageDeliverer(
             if (addresses.Status != DnsStatus.Found)
             {
                 lastError = $"host lookup for {host.Name} did not complete ({addresses.Status})";
+                if (addresses.Status == DnsStatus.TemporaryFailure)
+                    attempt.DnsFailed($"{host.Name} A/AAAA: {addresses.Error ?? "no answer"}");
                 continue;
             }
 
@@ -248,6 +253,8 @@ public sealed class MessageDeliverer(
         if (opened.Greeting is not null)
             attempt.Connection(connection.Id, new SmtpConnected(connection.Id, Direction.Outbound,
                 opened.Greeting.ToString(), Address(server.Address), server.Port, host.Name));
+        if (connection.Hello is { } hello)
+            attempt.Connection(connection.Id, new SmtpEhlo(connection.Id, string.Join('\n', hello.Lines), Address(server.Address), host.Name));
         if (connection.Tls is { } tls)
         {
             for (var depth = 0; depth < tls.Chain.Count; depth++)

@@ -63,4 +63,23 @@ public sealed class routing_by_mx
             Assert.Empty(sink.Messages);
         }
     }
+
+    [Fact]
+    public async Task a_domain_whose_lookup_fails_is_deferred_with_a_dns_fail_event()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        // NSD refuses names of no zone it serves: a failed lookup, not a name that does not exist.
+        await using var dns = await DnsServer.StartAsync("mx.test", "@ IN MX 10 sink.mx.test.", "sink IN A 127.0.0.1");
+        var (settings, pipeline) = await StartAsync(dns, sink);
+        await using (pipeline)
+        {
+            var swaks = await Swaks.SendAsync(settings.SmtpPort, null, "--from", "s@origin.test", "--to", "rcpt@unserved.test");
+            var id = swaks.MessageId ?? throw new InvalidOperationException(swaks.Transcript);
+
+            using var history = new HistoryClient(settings.HttpPort);
+            Assert.Equal(["msg:received", "dns:fail", "msg:defer"], await history.WaitForEventAsync(id, "msg:defer", TimeSpan.FromSeconds(30)));
+            var failure = (await history.GetJsonAsync($"/messages/{id}/events"))!.Value[1].GetProperty("data").GetProperty("eventData").GetString();
+            Assert.StartsWith("unserved.test MX: DNS lookup of MX for unserved.test failed", failure, StringComparison.Ordinal);
+        }
+    }
 }
