@@ -26,4 +26,6 @@ public sealed class MemoryZone : IDnsResolver
     public Task<DnsResult<MxRecord>> GetMxAsync(string domain, CancellationToken cancellationToken) => Answer(Mx.GetValueOrDefault(domain));
 
     public Task<DnsResult<string>> GetPtrAsync(IPAddress address, CancellationToken cancellationToken) => Answer<string>(null);
+
+    public Task<DnsResult<TlsaRecord>> GetTlsaAsync(string name, CancellationToken cancellationToken) => Answer<TlsaRecord>(null);
 }

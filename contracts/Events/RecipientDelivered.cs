@@ -19,6 +19,7 @@ namespace Pipeline.Contracts.Events;
 /// <param name="Tls">The TLS session, <c>TLS1.3:TLS_AES_256_GCM_SHA384</c>, or null in the clear (the main log's <c>X=</c>).</param>
 /// <param name="CertificateVerified">Whether the server's certificate verified under TLS: <c>dane</c>, <c>yes</c> or <c>no</c> (<c>CV=</c>).</param>
 /// <param name="Dane">True when DANE authenticated the server (<c>$tls_out_dane</c>).</param>
+/// <param name="DnssecAuthenticated">True when the server's route and address lookups were DNSSEC-validated (<c>$lookup_dnssec_authenticated</c>).</param>
 /// <param name="TlsaUsage">The TLSA usages seen, one bit each, <c>1 &lt;&lt; usage</c> (<c>$tls_out_tlsa_usage</c>).</param>
 [LifecycleEvent("msg:delivery")]
 public sealed record RecipientDelivered(
@@ -38,4 +39,5 @@ public sealed record RecipientDelivered(
     string? Tls = null,
     string? CertificateVerified = null,
     bool Dane = false,
-    int TlsaUsage = 0);
+    int TlsaUsage = 0,
+    bool DnssecAuthenticated = false);

@@ -74,7 +74,7 @@ internal sealed class Attempt(MessageReceived received, int number)
             case RecipientStatus.Delivered:
                 Events.Add(new RecipientDelivered(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port,
                     via.Local.Address.ToText(), via.Local.Port, via.RouterName, SmtpTransport.Name, via.ConnectionId, Number, proxy,
-                    via.Tls?.LogText, via.Tls?.CertificateVerified, via.Tls?.Dane ?? false, via.Tls?.TlsaUsage ?? 0));
+                    via.Tls?.LogText, via.Tls?.CertificateVerified, via.Tls?.Dane ?? false, via.Tls?.TlsaUsage ?? 0, via.Host.DnssecAuthenticated));
                 _logLines.Add(log => log.Delivered(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port,
                     outcome.Reply, proxy, via.Tls?.LogText, via.Tls?.CertificateVerified));
                 break;

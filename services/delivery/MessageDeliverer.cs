@@ -125,8 +125,9 @@ public sealed class MessageDeliverer(
         CancellationToken cancellationToken)
     {
         var lastError = "no host could be reached";
-        foreach (var host in route.Hosts)
+        foreach (var listed in route.Hosts)
         {
+            var host = listed;
             var addresses = await router.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
             if (addresses.Status != DnsStatus.Found)
             {
@@ -138,6 +139,7 @@ public sealed class MessageDeliverer(
 
             // RFC 7672 §2.2: DANE only for names whose MX and address lookups were validated.
             var daneEligible = route.Secure && addresses.Authenticated && !IPAddress.TryParse(host.Name, out _);
+            host = host with { DnssecAuthenticated = daneEligible };
             DnsResult<TlsaRecord>? tlsa = null;
             foreach (var address in addresses.Records)
             {

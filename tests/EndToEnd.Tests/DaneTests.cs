@@ -98,6 +98,7 @@ public sealed class dane_delivery(DaneFixture fixture) : IClassFixture<DaneFixtu
             var delivery = (await history.GetJsonAsync($"/messages/{id}/events"))!.Value[1].GetProperty("data");
             Assert.Equal("dane", delivery.GetProperty("certificateVerified").GetString());
             Assert.True(delivery.GetProperty("dane").GetBoolean());
+            Assert.True(delivery.GetProperty("dnssecAuthenticated").GetBoolean());
             Assert.Equal(usage, delivery.GetProperty("tlsaUsage").GetInt32());
             Assert.Matches($@"=> a@example\.test R=route T=remote_smtp H={host.Replace(".", @"\.", StringComparison.Ordinal)} \[127\.0\.0\.1\]:\d+ X=TLS1\.[23]:\w+ CV=dane C=",
                 pipeline.Output);

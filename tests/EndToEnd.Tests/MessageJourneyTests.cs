@@ -82,6 +82,7 @@ public sealed class a_message_travels_from_swaks_to_smtp_sink
         Assert.Equal("a@example.test", delivery.GetProperty("recipient").GetProperty("address").GetString());
         Assert.Equal(sink.Port, delivery.GetProperty("hostPort").GetInt32());
         Assert.Equal("route", delivery.GetProperty("routerName").GetString());
+        Assert.False(delivery.GetProperty("dnssecAuthenticated").GetBoolean()); // an address literal
         Assert.StartsWith("250", delivery.GetProperty("eventData").GetString(), StringComparison.Ordinal);
 
         var summary = (await history.GetJsonAsync($"/messages/{id}"))!.Value;

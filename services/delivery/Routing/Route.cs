@@ -22,7 +22,11 @@ public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bo
 /// <summary>A host to deliver to: a name or address literal, and a port.</summary>
 /// <param name="Name">A host name or IP address.</param>
 /// <param name="Port">The port.</param>
-public sealed record RouteHost(string Name, int Port);
+/// <param name="DnssecAuthenticated">
+/// Once resolved: true when the route and the host's address lookup were DNSSEC-validated
+/// (Exim's <c>$lookup_dnssec_authenticated</c>).
+/// </param>
+public sealed record RouteHost(string Name, int Port, bool DnssecAuthenticated = false);
 
 /// <summary>The outcome of routing one recipient.</summary>
 /// <param name="Route">The route, when one was found.</param>

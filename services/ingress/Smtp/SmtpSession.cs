@@ -230,6 +230,7 @@ public sealed partial class SmtpSession
         _log.LogWarning("SMTP synchronization error on {ConnectionId} from [{Client}]: {What}", _journal.ConnectionId, ClientAddress, what);
         _closing = true;
         _closeReason = "synchronization error";
+        Failed(SmtpReplies.SyncError);
         await ReplyAsync(SmtpReplies.SyncError, ct).ConfigureAwait(false);
         return false;
     }
@@ -243,6 +244,7 @@ public sealed partial class SmtpSession
 
     private async Task UnknownAsync(SmtpCommand command, CancellationToken ct)
     {
+        Failed(SmtpReplies.Unknown(command.Text));
         if (++_unknownCommands > _options.SmtpMaxUnknownCommands)
         {
             _closing = true;
@@ -257,6 +259,7 @@ public sealed partial class SmtpSession
     // A syntax or protocol error: answered, counted, and past the limit the end of the session.
     private async Task ProtocolErrorAsync(string reply, CancellationToken ct)
     {
+        Failed(reply);
         if (++_protocolErrors > _options.SmtpMaxSynprotErrors)
         {
             _closing = true;
@@ -268,4 +271,10 @@ public sealed partial class SmtpSession
 
         await ReplyAsync(reply, ct).ConfigureAwait(false);
     }
+
+    // Exim's smtp:fail:syntax (500, 501: what could not be parsed) and smtp:fail:protocol (the rest).
+    private void Failed(string reply) =>
+        _journal.Add(reply.StartsWith("500", StringComparison.Ordinal) || reply.StartsWith("501", StringComparison.Ordinal)
+            ? new SmtpSyntaxFailed(_journal.ConnectionId, reply, ClientAddress)
+            : new SmtpProtocolFailed(_journal.ConnectionId, reply, ClientAddress));
 }
