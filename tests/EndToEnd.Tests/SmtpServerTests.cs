@@ -211,8 +211,22 @@ public sealed partial class the_smtp_server(PipelineFixture fixture) : IClassFix
         Assert.True(received.GetProperty("smtpUtf8").GetBoolean(), output + log);
         Assert.Equal("utf8smtp", received.GetProperty("protocol").GetString());
         Assert.Equal("jürgen@origin.test", received.GetProperty("sender").GetString());
-        var delivered = Assert.Single(await fixture.DeliveredAsync(id, subject));
-        Assert.Contains("Grüße, ½ € — 8 bits", delivered, StringComparison.Ordinal);
+
+        // The bytes are stored as they came ...
+        await using (var database = Npgsql.NpgsqlDataSource.Create(TestEnvironment.Postgres))
+        await using (var query = database.CreateCommand($"select data from {fixture.Settings.Schema}.message_data where message_id = $1"))
+        {
+            query.Parameters.AddWithValue(id);
+            var stored = System.Text.Encoding.UTF8.GetString((byte[])(await query.ExecuteScalarAsync())!);
+            Assert.Contains($"Subject: {subject}\r\n", stored, StringComparison.Ordinal);
+            Assert.EndsWith("\r\n\r\nGr\u00fc\u00dfe, \u00bd \u20ac \u2014 8 bits\r\n", stored, StringComparison.Ordinal);
+        }
+
+        // ... and smtp-sink, which does not offer SMTPUTF8, never gets a message that needs it (RFC 6531 §3.4).
+        var names = await fixture.History.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
+        Assert.Equal(["msg:received", "msg:fail:delivery", "msg:complete"], names);
+        var failure = (await fixture.History.GetJsonAsync($"/messages/{id}/events"))!.Value[1].GetProperty("data").GetProperty("eventData").GetString();
+        Assert.StartsWith("the message needs SMTPUTF8", failure, StringComparison.Ordinal);
     }
 
     [Fact]
