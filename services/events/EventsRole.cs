@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Events.Http;
 using Pipeline.Infrastructure.Configuration;
@@ -24,6 +25,8 @@ public sealed class EventsRole : PipelineRole
     {
         builder.Services.AddSingleton(builder.Configuration.GetSettings<EventsOptions>(EventsOptions.Section));
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<EventFeed>();
     }
 
     /// <inheritdoc />
@@ -31,5 +34,9 @@ public sealed class EventsRole : PipelineRole
         kestrel.Listen(EndPoints.Parse(services.GetRequiredService<EventsOptions>().Listen));
 
     /// <inheritdoc />
-    public override void MapEndpoints(WebApplication app) => MessageEndpoints.Map(app);
+    public override void MapEndpoints(WebApplication app)
+    {
+        MessageEndpoints.Map(app);
+        EventEndpoints.Map(app);
+    }
 }
