@@ -8,4 +8,20 @@ public sealed class EventsOptions
 
     /// <summary>Where the HTTP API listens. Defaults to <c>http://127.0.0.1:8025</c>.</summary>
     public string Listen { get; set; } = "http://127.0.0.1:8025";
+
+    /// <summary>
+    /// The bearer tokens the HTTP API accepts, each with a role: <c>read</c> (GET only) or
+    /// <c>admin</c>. Empty: the API is open, and must then listen on loopback.
+    /// </summary>
+    public List<ApiToken> ApiTokens { get; set; } = [];
+}
+
+/// <summary>One entry of <c>Events:ApiTokens</c>.</summary>
+public sealed class ApiToken
+{
+    /// <summary>The secret the client sends as <c>Authorization: Bearer ...</c>; at least 16 characters.</summary>
+    public string Token { get; set; } = "";
+
+    /// <summary><c>read</c> or <c>admin</c>.</summary>
+    public string Role { get; set; } = "read";
 }

@@ -30,12 +30,18 @@ public sealed class EventsRole : PipelineRole
     }
 
     /// <inheritdoc />
-    public override void ConfigureKestrel(KestrelServerOptions kestrel, IServiceProvider services) =>
-        kestrel.Listen(EndPoints.Parse(services.GetRequiredService<EventsOptions>().Listen));
+    public override void ConfigureKestrel(KestrelServerOptions kestrel, IServiceProvider services)
+    {
+        var options = services.GetRequiredService<EventsOptions>();
+        var listen = EndPoints.Parse(options.Listen);
+        ApiAuthentication.Validate(options, listen);
+        kestrel.Listen(listen);
+    }
 
     /// <inheritdoc />
     public override void MapEndpoints(WebApplication app)
     {
+        ApiAuthentication.Use(app, app.Services.GetRequiredService<EventsOptions>());
         MessageEndpoints.Map(app);
         EventEndpoints.Map(app);
     }
