@@ -14,6 +14,9 @@ public sealed class EventsOptions
     /// <c>admin</c>. Empty: the API is open, and must then listen on loopback.
     /// </summary>
     public List<ApiToken> ApiTokens { get; set; } = [];
+
+    /// <summary>The webhook subscriptions: <c>[{ "Url": ..., "Names": [...], "Secret": ... }]</c>.</summary>
+    public List<Webhooks.WebhookOptions> Webhooks { get; set; } = [];
 }
 
 /// <summary>One entry of <c>Events:ApiTokens</c>.</summary>

@@ -6,6 +6,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Events.Http;
+using Pipeline.Events.Webhooks;
+using Pipeline.Infrastructure.Store;
 using Pipeline.Infrastructure.Configuration;
 using Pipeline.Infrastructure.Hosting;
 
@@ -21,12 +23,25 @@ public sealed class EventsRole : PipelineRole
     public override bool UsesKestrel => true;
 
     /// <inheritdoc />
+    public override IStoreSchema Schema { get; } = new WebhookSchema();
+
+    /// <inheritdoc />
     public override void ConfigureServices(IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton(builder.Configuration.GetSettings<EventsOptions>(EventsOptions.Section));
+        var options = builder.Configuration.GetSettings<EventsOptions>(EventsOptions.Section);
+        for (var i = 0; i < options.Webhooks.Count; i++)
+        {
+            if (options.Webhooks[i].Url is not { IsAbsoluteUri: true } url || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+                throw new InvalidOperationException($"Events:Webhooks:{i}:Url must be an http or https URL");
+            if (options.Webhooks[i].Secret.Length < 16)
+                throw new InvalidOperationException($"Events:Webhooks:{i}:Secret needs at least 16 characters");
+        }
+
+        builder.Services.AddSingleton(options);
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EventFeed>();
+        builder.Services.AddHostedService<WebhookDispatcher>();
     }
 
     /// <inheritdoc />

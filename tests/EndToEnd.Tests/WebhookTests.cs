@@ -1,0 +1,112 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Pipeline.EndToEnd.Tests.Fixtures;
+
+namespace Pipeline.EndToEnd.Tests;
+
+/// <summary>
+/// Webhooks (<c>Events:Webhooks</c>): a receiver that is down for a while, across a restart of
+/// the pipeline, then up, gets every event of its subscription, signed, in order.
+/// </summary>
+public sealed class webhook_subscriptions
+{
+    private const string Secret = "webhook-secret-0123456789";
+
+    // The receiver: checks each request's signature and records the event.
+    private sealed class Receiver : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+
+        public Receiver(int port)
+        {
+            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+            _listener.Start();
+            _ = ServeAsync();
+        }
+
+        public ConcurrentQueue<(long Sequence, string Name, bool Signed)> Events { get; } = new();
+
+        private async Task ServeAsync()
+        {
+            while (_listener.IsListening)
+            {
+                HttpListenerContext context;
+                try
+                {
+                    context = await _listener.GetContextAsync();
+                }
+                catch (Exception) when (!_listener.IsListening)
+                {
+                    return;
+                }
+
+                using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+                var body = await reader.ReadToEndAsync();
+                var signature = context.Request.Headers["X-Pipeline-Signature"]!.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+                var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{signature["t"]}.{body}")));
+                using var json = JsonDocument.Parse(body);
+                Events.Enqueue((json.RootElement.GetProperty("sequence").GetInt64(), json.RootElement.GetProperty("name").GetString()!,
+                    expected == signature["v1"] && context.Request.Headers["X-Pipeline-Event"] == json.RootElement.GetProperty("name").GetString()));
+                context.Response.StatusCode = 204;
+                context.Response.Close();
+            }
+        }
+
+        public void Dispose() => _listener.Close();
+    }
+
+    private static async Task<string> SendAsync(PipelineSettings settings)
+    {
+        var swaks = await Swaks.SendAsync(settings.SmtpPort, new TestMessage().Content, "--from", "s@origin.test", "--to", "a@example.test");
+        return swaks.MessageId ?? throw new InvalidOperationException(swaks.Transcript);
+    }
+
+    [Fact]
+    public async Task a_receiver_down_across_a_restart_gets_every_event_signed_and_in_order()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        var receiverPort = FreePort.Next();
+        var settings = new PipelineSettings();
+        var extra = PipelineSettings.Route("example.test", sink.Port);
+        extra["Events:Webhooks:0:Url"] = $"http://127.0.0.1:{receiverPort}/";
+        extra["Events:Webhooks:0:Secret"] = Secret;
+        extra["Events:Webhooks:0:Names:0"] = "msg:received";
+        extra["Events:Webhooks:0:Names:1"] = "msg:delivery";
+        extra["Events:Webhooks:0:Names:2"] = "msg:complete";
+        var ids = new List<string>();
+
+        await using (var first = await PipelineProcess.StartAsync(settings.For(extra: extra)))
+        {
+            using var history = new HistoryClient(settings.HttpPort);
+            for (var i = 0; i < 2; i++)
+                ids.Add(await SendAsync(settings));
+            foreach (var id in ids)
+                await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
+        }
+
+        await using var second = await PipelineProcess.StartAsync(settings.For(extra: extra));
+        using (var history = new HistoryClient(settings.HttpPort))
+        {
+            ids.Add(await SendAsync(settings));
+            await history.WaitForEventAsync(ids[^1], "msg:complete", TimeSpan.FromSeconds(30));
+
+            // Every event the subscription names, as the log has them.
+            var log = new List<(long, string)>();
+            var page = (await history.GetJsonAsync("/events?limit=1000&names=msg:received,msg:delivery,msg:complete"))!.Value;
+            log.AddRange(page.GetProperty("events").EnumerateArray().Select(e => (e.GetProperty("sequence").GetInt64(), e.GetProperty("name").GetString()!)));
+            Assert.Equal(9, log.Count);
+
+            using var receiver = new Receiver(receiverPort);
+            for (var i = 0; i < 600 && receiver.Events.Select(e => e.Sequence).Distinct().Count() < log.Count; i++)
+                await Task.Delay(100);
+
+            var received = receiver.Events.ToList();
+            Assert.All(received, e => Assert.True(e.Signed, $"event {e.Sequence} has a bad signature"));
+            Assert.Equal(log, received.Select(e => (e.Sequence, e.Name)).Distinct());
+            Assert.Equal(received.Select(e => e.Sequence).Order(), received.Select(e => e.Sequence));
+        }
+    }
+}
