@@ -26,6 +26,11 @@ internal sealed class Attempt(MessageReceived received, int number)
     /// <summary>The message stream's new events, in order.</summary>
     public List<object> Events { get; } = [];
 
+    /// <summary>The open connections this attempt carried transactions on, to hand back to the pool once it is recorded.</summary>
+    public List<SmtpClientConnection> UsedConnections { get; } = [];
+
+    public void Used(SmtpClientConnection connection) => UsedConnections.Add(connection);
+
     /// <summary>The recipients that failed for good in this attempt, for the bounce.</summary>
     public List<BounceFailure> Failures { get; } = [];
 

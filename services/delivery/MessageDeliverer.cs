@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Pipeline.Infrastructure.Hosting;
 using System.Net;
 using System.Net.Sockets;
@@ -28,7 +29,7 @@ namespace Pipeline.Delivery;
 /// </summary>
 public sealed class MessageDeliverer(
     IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots, IEventAction eventAction, HostRetry hostRetry, OutcomeCommitter committer, DeliveryOptions options,
-    DkimSigning signing, MainLog mainLog, TimeProvider clock)
+    DkimSigning signing, MainLog mainLog, TimeProvider clock, ILogger<MessageDeliverer> log)
 {
     private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
 
@@ -64,16 +65,43 @@ public sealed class MessageDeliverer(
             await DeliverAllAsync(attempt, pending, signing.Sign(content), cancellationToken).ConfigureAwait(false);
         }
 
-        attempt.Finish(stream, _retry, clock.GetUtcNow());
-        var bounce = BounceFor(received, content, attempt);
+        // The connections go back to the pool only once the attempt is recorded: before, the
+        // pool could close one and record its tcp:close ahead of (and in the way of) the
+        // connection's first events, which the commit writes.
+        try
+        {
+            attempt.Finish(stream, _retry, clock.GetUtcNow());
+            var bounce = BounceFor(received, content, attempt);
 
-        // The event action sees the attempt's other events before they are recorded; their
-        // results veto nothing. (tcp:connect, smtp:connect and tls:cert went to it as they happened.)
-        foreach (var e in attempt.Connections.Values.SelectMany(c => c).Where(e => e is not (TcpConnected or SmtpConnected or TlsCertificateSeen))
-                     .Concat(attempt.Events))
-            await eventAction.RaiseAsync(LifecycleEvents.NameOf(e.GetType()), e, cancellationToken).ConfigureAwait(false);
-        await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(),
-            attempt.Connections, bounce, cancellationToken).ConfigureAwait(false);
+            // The event action sees the attempt's other events before they are recorded; their
+            // results veto nothing. (tcp:connect, smtp:connect and tls:cert went to it as they happened.)
+            foreach (var e in attempt.Connections.Values.SelectMany(c => c).Where(e => e is not (TcpConnected or SmtpConnected or TlsCertificateSeen))
+                         .Concat(attempt.Events))
+            {
+                try
+                {
+                    await eventAction.RaiseAsync(LifecycleEvents.NameOf(e.GetType()), e, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception failure) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // The attempt happened: it is recorded whatever the hook does, or the message
+                    // would go out again.
+                    log.LogWarning(failure, "The event action failed on {Event} of {MessageId}", LifecycleEvents.NameOf(e.GetType()), messageId);
+                }
+            }
+
+            await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(),
+                attempt.Connections, bounce, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            foreach (var connection in attempt.UsedConnections)
+                await pool.CloseAsync(connection, "the attempt could not be recorded", CancellationToken.None).ConfigureAwait(false);
+            throw;
+        }
+
+        foreach (var connection in attempt.UsedConnections)
+            await pool.ReturnAsync(connection, cancellationToken).ConfigureAwait(false);
         attempt.WriteMainLog(mainLog);
     }
 
@@ -164,7 +192,7 @@ public sealed class MessageDeliverer(
                     if (reused.HostError is null)
                     {
                         Record(attempt, reused, open, host, server, route);
-                        await pool.ReturnAsync(open, cancellationToken).ConfigureAwait(false);
+                        attempt.Used(open);
                         return;
                     }
 
@@ -286,7 +314,7 @@ public sealed class MessageDeliverer(
         }
 
         Record(attempt, result, connection, host, server, route);
-        await pool.ReturnAsync(connection, cancellationToken).ConfigureAwait(false);
+        attempt.Used(connection);
         return (true, null, false);
     }
 

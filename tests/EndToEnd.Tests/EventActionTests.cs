@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using System.Text.Json;
 using Pipeline.EndToEnd.Tests.Fixtures;
@@ -15,46 +14,25 @@ public sealed class event_actions
     // The hook: records each event and answers with what the test says for its name.
     private sealed class Hook : IDisposable
     {
-        private readonly HttpListener _listener = new();
-        private readonly Func<string, string> _answer;
+        private readonly HttpReceiver _receiver;
 
         public Hook(Func<string, string> answer)
         {
-            _answer = answer;
             Port = FreePort.Next();
-            _listener.Prefixes.Add($"http://127.0.0.1:{Port}/");
-            _listener.Start();
-            _ = ServeAsync();
+            _receiver = new HttpReceiver(Port, async context =>
+            {
+                using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
+                var name = body.RootElement.GetProperty("name").GetString()!;
+                Events.Enqueue((name, body.RootElement.GetProperty("data").Clone()));
+                await context.Response.OutputStream.WriteAsync(Encoding.UTF8.GetBytes(answer(name)));
+            });
         }
 
         public int Port { get; }
 
         public ConcurrentQueue<(string Name, JsonElement Data)> Events { get; } = new();
 
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception) when (!_listener.IsListening)
-                {
-                    return;
-                }
-
-                using var body = await JsonDocument.ParseAsync(context.Request.InputStream);
-                var name = body.RootElement.GetProperty("name").GetString()!;
-                Events.Enqueue((name, body.RootElement.GetProperty("data").Clone()));
-                var answer = Encoding.UTF8.GetBytes(_answer(name));
-                await context.Response.OutputStream.WriteAsync(answer);
-                context.Response.Close();
-            }
-        }
-
-        public void Dispose() => _listener.Close();
+        public void Dispose() => _receiver.Dispose();
     }
 
     private static async Task<(string Id, HistoryClient History, PipelineProcess Pipeline)> SendAsync(SmtpSink sink, Hook hook)
@@ -76,15 +54,17 @@ public sealed class event_actions
         await using var sink = await SmtpSink.StartAsync();
         using var hook = new Hook(_ => "");
         var (id, history, pipeline) = await SendAsync(sink, hook);
+        string output;
         await using (pipeline)
         using (history)
         {
             await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
             for (var i = 0; i < 50 && !hook.Events.Any(e => e.Name == "tcp:close"); i++)
                 await Task.Delay(100);
+            output = pipeline.Output;
         }
 
-        Assert.Single(sink.Messages);
+        Assert.True(sink.Messages.Count == 1, output);
         // The idle connection's tcp:close comes when the pool closes it, in no order with the message's events.
         Assert.Equal(["tcp:connect", "smtp:connect", "smtp:ehlo", "msg:delivery", "msg:complete"],
             hook.Events.Select(e => e.Name).Where(n => n != "tcp:close"));

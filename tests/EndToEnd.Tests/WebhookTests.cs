@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -18,44 +17,23 @@ public sealed class webhook_subscriptions
     // The receiver: checks each request's signature and records the event.
     private sealed class Receiver : IDisposable
     {
-        private readonly HttpListener _listener = new();
+        private readonly HttpReceiver _receiver;
 
-        public Receiver(int port)
+        public Receiver(int port) => _receiver = new HttpReceiver(port, async context =>
         {
-            _listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-            _listener.Start();
-            _ = ServeAsync();
-        }
+            using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
+            var body = await reader.ReadToEndAsync();
+            var signature = context.Request.Headers["X-Pipeline-Signature"]!.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+            var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{signature["t"]}.{body}")));
+            using var json = JsonDocument.Parse(body);
+            Events.Enqueue((json.RootElement.GetProperty("sequence").GetInt64(), json.RootElement.GetProperty("name").GetString()!,
+                expected == signature["v1"] && context.Request.Headers["X-Pipeline-Event"] == json.RootElement.GetProperty("name").GetString()));
+            context.Response.StatusCode = 204;
+        });
 
         public ConcurrentQueue<(long Sequence, string Name, bool Signed)> Events { get; } = new();
 
-        private async Task ServeAsync()
-        {
-            while (_listener.IsListening)
-            {
-                HttpListenerContext context;
-                try
-                {
-                    context = await _listener.GetContextAsync();
-                }
-                catch (Exception) when (!_listener.IsListening)
-                {
-                    return;
-                }
-
-                using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
-                var body = await reader.ReadToEndAsync();
-                var signature = context.Request.Headers["X-Pipeline-Signature"]!.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-                var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{signature["t"]}.{body}")));
-                using var json = JsonDocument.Parse(body);
-                Events.Enqueue((json.RootElement.GetProperty("sequence").GetInt64(), json.RootElement.GetProperty("name").GetString()!,
-                    expected == signature["v1"] && context.Request.Headers["X-Pipeline-Event"] == json.RootElement.GetProperty("name").GetString()));
-                context.Response.StatusCode = 204;
-                context.Response.Close();
-            }
-        }
-
-        public void Dispose() => _listener.Close();
+        public void Dispose() => _receiver.Dispose();
     }
 
     private static async Task<string> SendAsync(PipelineSettings settings)

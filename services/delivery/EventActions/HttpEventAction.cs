@@ -27,8 +27,10 @@ public sealed class HttpEventAction(HttpClient http, DeliveryOptions options, IL
             var result = (await response.Content.ReadAsStringAsync(deadline.Token).ConfigureAwait(false)).Trim();
             return result.Length == 0 ? null : result;
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
+            // Whatever the hook does, delivery goes on: a failing hook must never keep an
+            // attempt from being recorded (which would deliver the message again).
             log.LogWarning("The event action did not answer for {Event}: {Error}", name, e.Message);
             return null;
         }
