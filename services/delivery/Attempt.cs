@@ -29,7 +29,25 @@ internal sealed class Attempt(MessageReceived received, int number)
     /// <summary>The open connections this attempt carried transactions on, to hand back to the pool once it is recorded.</summary>
     public List<SmtpClientConnection> UsedConnections { get; } = [];
 
+    private readonly List<IDisposable> _slots = [];
+
     public void Used(SmtpClientConnection connection) => UsedConnections.Add(connection);
+
+    public void Used(SmtpClientConnection connection, IDisposable slot)
+    {
+        Used(connection);
+        Hold(slot);
+    }
+
+    /// <summary>Keeps a server slot (<see cref="ServerSlots"/>) until the attempt's connections are back in the pool.</summary>
+    public void Hold(IDisposable slot) => _slots.Add(slot);
+
+    public void ReleaseSlots()
+    {
+        foreach (var slot in _slots)
+            slot.Dispose();
+        _slots.Clear();
+    }
 
     /// <summary>The recipients that failed for good in this attempt, for the bounce.</summary>
     public List<BounceFailure> Failures { get; } = [];

@@ -97,11 +97,13 @@ public sealed class MessageDeliverer(
         {
             foreach (var connection in attempt.UsedConnections)
                 await pool.CloseAsync(connection, "the attempt could not be recorded", CancellationToken.None).ConfigureAwait(false);
+            attempt.ReleaseSlots();
             throw;
         }
 
         foreach (var connection in attempt.UsedConnections)
             await pool.ReturnAsync(connection, cancellationToken).ConfigureAwait(false);
+        attempt.ReleaseSlots();
         attempt.WriteMainLog(mainLog);
     }
 
@@ -183,40 +185,57 @@ public sealed class MessageDeliverer(
                     continue;
                 }
 
-                using var slot = await slots.EnterAsync(server, cancellationToken).ConfigureAwait(false);
-                // A connection left open by an earlier message goes first; if the server
-                // dropped it meanwhile, a fresh one is tried before the host is deferred.
-                if (pool.TryTake(server, route.InterfaceFor(address)) is { } open)
+                // The slot is held until the connection is back in the pool (after the attempt is
+                // recorded), so that no more connections are open than slots.
+                var slot = await slots.EnterAsync(server, cancellationToken).ConfigureAwait(false);
+                var slotKept = false;
+                try
                 {
-                    var reused = await transport.SendAsync(open, attempt.Received, recipients, content, cancellationToken).ConfigureAwait(false);
-                    if (reused.HostError is null)
+                    // A connection left open by an earlier message goes first; if the server
+                    // dropped it meanwhile, a fresh one is tried before the host is deferred.
+                    if (pool.TryTake(server, route.InterfaceFor(address)) is { } open)
                     {
-                        Record(attempt, reused, open, host, server, route);
-                        attempt.Used(open);
+                        var reused = await transport.SendAsync(open, attempt.Received, recipients, content, cancellationToken).ConfigureAwait(false);
+                        if (reused.HostError is null)
+                        {
+                            Record(attempt, reused, open, host, server, route);
+                            attempt.Used(open, slot);
+                            slotKept = true;
+                            return;
+                        }
+
+                        await pool.CloseAsync(open, reused.HostError, cancellationToken).ConfigureAwait(false);
+                    }
+
+                    // A server that could not be reached waits for its retry time: not tried for every message.
+                    if (hostRetry.Held(server) is { } held)
+                    {
+                        attempt.HostDeferred(recipients, held, 0, host, server, route.RouterName);
+                        lastError = held;
+                        continue;
+                    }
+
+                    // Exim's tls_tempfail_tryclear: a TLS failure where TLS is not required is tried
+                    // again in the clear, on a new connection.
+                    var (done, error, retryInClear) = await TryConnectionAsync(attempt, route, host, server, recipients, content, true, dane,
+                        cancellationToken).ConfigureAwait(false);
+                    if (!done && retryInClear)
+                        (done, error, _) = await TryConnectionAsync(attempt, route, host, server, recipients, content, false, null, cancellationToken)
+                            .ConfigureAwait(false);
+                    if (done)
+                    {
+                        attempt.Hold(slot);
+                        slotKept = true;
                         return;
                     }
 
-                    await pool.CloseAsync(open, reused.HostError, cancellationToken).ConfigureAwait(false);
+                    lastError = error!;
                 }
-
-                // A server that could not be reached waits for its retry time: not tried for every message.
-                if (hostRetry.Held(server) is { } held)
+                finally
                 {
-                    attempt.HostDeferred(recipients, held, 0, host, server, route.RouterName);
-                    lastError = held;
-                    continue;
+                    if (!slotKept)
+                        slot.Dispose();
                 }
-
-                // Exim's tls_tempfail_tryclear: a TLS failure where TLS is not required is tried
-                // again in the clear, on a new connection.
-                var (done, error, retryInClear) = await TryConnectionAsync(attempt, route, host, server, recipients, content, true, dane,
-                    cancellationToken).ConfigureAwait(false);
-                if (!done && retryInClear)
-                    (done, error, _) = await TryConnectionAsync(attempt, route, host, server, recipients, content, false, null, cancellationToken)
-                        .ConfigureAwait(false);
-                if (done)
-                    return;
-                lastError = error!;
             }
         }
 
