@@ -118,12 +118,12 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
         connection.Transactions++;
         try
         {
-            var size = connection.Hello?.Lines.Skip(1).Any(l => l.StartsWith("SIZE", StringComparison.OrdinalIgnoreCase)) == true
+            var size = Offers(connection, "SIZE")
                 ? $" SIZE={content.Length}"
                 : "";
             // With PIPELINING (RFC 2920) MAIL, every RCPT and DATA go in one write; the replies
             // are then read in order, all of them, before anything is decided.
-            var pipelining = connection.Hello?.Lines.Skip(1).Any(l => l.Equals("PIPELINING", StringComparison.OrdinalIgnoreCase)) == true;
+            var pipelining = Offers(connection, "PIPELINING");
             // PRDR: each recipient gets the server's own verdict on the content, so that one
             // transaction serves recipients whose filters disagree.
             var prdr = recipients.Count > 1 && Offers(connection, "PRDR") && options.TryPrdr.Contains(connection.Server.Address);
