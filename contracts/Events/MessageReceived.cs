@@ -26,6 +26,7 @@ namespace Pipeline.Contracts.Events;
 /// <param name="TlsCipher">The cipher suite (<c>$tls_in_cipher_std</c>).</param>
 /// <param name="TlsSni">The name the client asked for (<c>$tls_in_sni</c>), when it sent one.</param>
 /// <param name="AuthenticatedId">The name the client authenticated as (<c>$authenticated_id</c>), when it did.</param>
+/// <param name="PrdrRefused">With PRDR: the recipients policy refused or deferred at end of data, each with its reply; the message is stored for the others.</param>
 [LifecycleEvent("msg:received")]
 public sealed record MessageReceived(
     string MessageId,
@@ -48,4 +49,5 @@ public sealed record MessageReceived(
     string? TlsVersion = null,
     string? TlsCipher = null,
     string? TlsSni = null,
-    string? AuthenticatedId = null);
+    string? AuthenticatedId = null,
+    IReadOnlyList<RefusedRecipient>? PrdrRefused = null);

@@ -167,9 +167,11 @@ public sealed partial class SmtpSession
         // PRDR (draft-hall-prdr-00 §4): with several recipients, a verdict for each.
         var recipients = transaction.Recipients;
         List<string>? perRecipient = null;
+        List<RefusedRecipient>? refused = null;
         if (transaction.Parameters.Prdr && recipients.Count > 1)
         {
             perRecipient = [];
+            refused = [];
             var accepted = new List<Recipient>();
             for (var i = 0; i < recipients.Count; i++)
             {
@@ -179,6 +181,8 @@ public sealed partial class SmtpSession
                 perRecipient.Add(prdrReply ?? SmtpReplies.Ok);
                 if (prdr.Action == PolicyAction.Accept)
                     accepted.Add(recipient);
+                else
+                    refused.Add(new RefusedRecipient(recipient, prdrReply ?? SmtpReplies.Ok));
             }
 
             if (accepted.Count == 0)
@@ -194,7 +198,7 @@ public sealed partial class SmtpSession
         var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, recipients,
             content.Bytes.WrittenCount, ClientAddress, _client.Port, _helo, Protocol(transaction), LocalAddress, _local.Port,
             content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId, _proxy,
-            _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId);
+            _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId, refused is { Count: > 0 } ? refused : null);
         try
         {
             await _spooler.CommitAsync(received, StoredContent.Build(content.Bytes.WrittenMemory, content.TraceLength, transaction.AddedHeaders,
