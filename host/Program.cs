@@ -34,9 +34,12 @@ builder.Logging.AddSimpleConsole(o =>
 
 try
 {
-    builder.Services.AddPipelineStore(builder.Configuration, known.Select(r => r.Schema).OfType<IStoreSchema>());
+    var store = builder.Services.AddPipelineStore(builder.Configuration, known.Select(r => r.Schema).OfType<IStoreSchema>());
     foreach (var role in roles)
+    {
+        role.ConfigureStore(store);
         role.ConfigureServices(builder);
+    }
     builder.Services.AddPipelineBus(builder.Configuration, bus =>
     {
         foreach (var role in roles)
@@ -59,7 +62,18 @@ builder.WebHost.ConfigureKestrel(kestrel =>
 if (!roles.Any(r => r.UsesKestrel))
     builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NoServer>();
 
-var app = builder.Build();
+WebApplication app;
+try
+{
+    app = builder.Build();
+}
+catch (InvalidOperationException e)
+{
+    // Kestrel's options, and with them the listeners' checks, are read as the host is built.
+    Console.Error.WriteLine($"Configuration error: {e.Message}");
+    return 2;
+}
+
 foreach (var role in roles)
     role.MapEndpoints(app);
 

@@ -1,3 +1,4 @@
+using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -20,6 +21,9 @@ public abstract class PipelineRole
 
     /// <summary>True when the role listens through Kestrel (SMTP or HTTP).</summary>
     public virtual bool UsesKestrel => false;
+
+    /// <summary>Adds what the role runs on the store when it runs: the async daemon, subscriptions.</summary>
+    public virtual void ConfigureStore(MartenServiceCollectionExtensions.MartenConfigurationExpression store) { }
 
     /// <summary>Adds the role's services.</summary>
     public virtual void ConfigureServices(IHostApplicationBuilder builder) { }

@@ -18,7 +18,7 @@ public static class StoreRegistration
     /// <see cref="IStoreSchema"/>. Schema changes are applied at start-up.
     /// </summary>
     /// <exception cref="InvalidOperationException"><c>Store:ConnectionString</c> is empty.</exception>
-    public static IServiceCollection AddPipelineStore(
+    public static MartenServiceCollectionExtensions.MartenConfigurationExpression AddPipelineStore(
         this IServiceCollection services, IConfiguration configuration, IEnumerable<IStoreSchema> schemas)
     {
         var settings = configuration.GetSettings<StoreSettings>(StoreSettings.Section);
@@ -29,7 +29,7 @@ public static class StoreRegistration
 
         var parts = schemas.ToList();
         services.AddSingleton(_ => NpgsqlDataSource.Create(Tuned(settings.ConnectionString)));
-        services.AddMarten(options =>
+        var marten = services.AddMarten(options =>
             {
                 options.DatabaseSchemaName = settings.Schema;
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
@@ -42,6 +42,9 @@ public static class StoreRegistration
                 RawMessageStore.Configure(options, settings.Schema);
                 foreach (var part in parts)
                     part.Configure(options, settings.Schema);
+                // The async daemon's leader holds this advisory lock: one per schema, so that
+                // pipelines on separate schemas of one database each run their own.
+                options.Projections.DaemonLockId = DaemonLockId(settings.Schema);
             })
             .UseNpgsqlDataSource()
             .UseLightweightSessions()
@@ -49,7 +52,14 @@ public static class StoreRegistration
         services.AddSingleton<RawMessageStore>();
         services.AddSingleton<StreamEventWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamEventWriter>());
-        return services;
+        return marten;
+    }
+
+    // A stable (not per-process randomized) hash of the schema's name.
+    private static int DaemonLockId(string schema)
+    {
+        var hash = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("pipeline-daemon:" + schema));
+        return BitConverter.ToInt32(hash, 0) & 0x7fffffff;
     }
 
     // The pipeline keeps no session state on its connections, so a pooled connection need not be

@@ -23,6 +23,9 @@ internal sealed class Attempt(MessageReceived received, int number)
 
     public int Number { get; } = number;
 
+    /// <summary>An operator asked for this attempt: hosts are tried whatever their retry times.</summary>
+    public bool Forced { get; init; }
+
     /// <summary>The message stream's new events, in order.</summary>
     public List<object> Events { get; } = [];
 
@@ -79,6 +82,15 @@ internal sealed class Attempt(MessageReceived received, int number)
 
     public void DaneFailed(string reason, RouteHost host, IPEndPoint server) =>
         Events.Add(new DaneFailed(Id, reason, host.Name, server.Address.ToText(), server.Port, Number));
+
+    /// <summary>An operator gave the message up: every pending recipient fails, as Exim's <c>-Mg</c> words it.</summary>
+    public void Cancel(IReadOnlyList<Recipient> pending, string by)
+    {
+        const string reason = "cancelled by administrator";
+        Events.Add(new MessageCancelled(Id, pending, reason, by));
+        foreach (var recipient in pending)
+            FailInternally(recipient, reason, null);
+    }
 
     public void FailInternally(Recipient recipient, string error, string? router)
     {

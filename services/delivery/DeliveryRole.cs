@@ -58,6 +58,9 @@ public sealed class DeliveryRole : PipelineRole
     }
 
     /// <inheritdoc />
-    public override void ConfigureBus(IBusRegistrationConfigurator bus) =>
+    public override void ConfigureBus(IBusRegistrationConfigurator bus)
+    {
         bus.AddConsumer<MessageQueuedConsumer>();
+        bus.AddConsumer<QueueCommandConsumer>();
+    }
 }

@@ -33,26 +33,17 @@ public sealed class MessageDeliverer(
 {
     private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
 
-    /// <summary>Makes one attempt; throws only when nothing could be recorded.</summary>
-    public async Task DeliverAsync(string messageId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes one attempt; throws only when nothing could be recorded. A <paramref name="forced"/>
+    /// attempt (an operator's retry) tries hosts whose retry time has not come.
+    /// </summary>
+    public async Task DeliverAsync(string messageId, bool forced, CancellationToken cancellationToken)
     {
-        IReadOnlyList<IEvent> stream;
-        await using (var query = store.QuerySession())
-            stream = await query.Events.FetchStreamAsync(messageId, token: cancellationToken).ConfigureAwait(false);
-        if (stream.Count == 0 || stream[0].Data is not MessageReceived received)
-            throw new InvalidOperationException($"queued message {messageId} has no msg:received event");
+        var (stream, received, pending) = await ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
         if (stream.Any(e => e.Data is MessageCompleted))
             return;
 
-        var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1);
-        var settled = stream.Select(e => e.Data switch
-        {
-            RecipientDelivered d => d.Recipient.Address,
-            RecipientFailed f => f.Recipient.Address,
-            RecipientFailedInternally f => f.Recipient.Address,
-            _ => null,
-        }).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        var pending = received.Recipients.Where(r => !settled.Contains(r.Address)).ToList();
+        var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1) { Forced = forced };
 
         var content = await raw.ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
         if (content is null)
@@ -105,6 +96,46 @@ public sealed class MessageDeliverer(
             await pool.ReturnAsync(connection, cancellationToken).ConfigureAwait(false);
         attempt.ReleaseSlots();
         attempt.WriteMainLog(mainLog);
+    }
+
+    /// <summary>
+    /// Gives a claimed message up (an operator's cancel, Exim's <c>-Mg</c>): its pending
+    /// recipients fail, the sender gets a bounce, and it completes. False when it was complete already.
+    /// </summary>
+    public async Task<bool> CancelAsync(string messageId, string by, CancellationToken cancellationToken)
+    {
+        var (stream, received, pending) = await ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
+        if (stream.Any(e => e.Data is MessageCompleted))
+            return false;
+
+        var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1);
+        attempt.Cancel(pending, by);
+        attempt.Finish(stream, _retry, clock.GetUtcNow());
+        var content = await raw.ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
+        var bounce = BounceFor(received, content, attempt);
+        await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(), attempt.Connections, bounce,
+            cancellationToken).ConfigureAwait(false);
+        attempt.WriteMainLog(mainLog);
+        return true;
+    }
+
+    // The message's stream, its msg:received, and the recipients no attempt has settled yet.
+    private async Task<(IReadOnlyList<IEvent> Stream, MessageReceived Received, List<Recipient> Pending)> ReadAsync(string messageId,
+        CancellationToken cancellationToken)
+    {
+        IReadOnlyList<IEvent> stream;
+        await using (var query = store.QuerySession())
+            stream = await query.Events.FetchStreamAsync(messageId, token: cancellationToken).ConfigureAwait(false);
+        if (stream.Count == 0 || stream[0].Data is not MessageReceived received)
+            throw new InvalidOperationException($"queued message {messageId} has no msg:received event");
+        var settled = stream.Select(e => e.Data switch
+        {
+            RecipientDelivered d => d.Recipient.Address,
+            RecipientFailed f => f.Recipient.Address,
+            RecipientFailedInternally f => f.Recipient.Address,
+            _ => null,
+        }).OfType<string>().ToHashSet(StringComparer.Ordinal);
+        return (stream, received, received.Recipients.Where(r => !settled.Contains(r.Address)).ToList());
     }
 
     // The report to the sender of this attempt's failures, when one is due; it goes out like
@@ -208,7 +239,7 @@ public sealed class MessageDeliverer(
                     }
 
                     // A server that could not be reached waits for its retry time: not tried for every message.
-                    if (hostRetry.Held(server) is { } held)
+                    if (!attempt.Forced && hostRetry.Held(server) is { } held)
                     {
                         attempt.HostDeferred(recipients, held, 0, host, server, route.RouterName);
                         lastError = held;

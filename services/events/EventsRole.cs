@@ -1,4 +1,11 @@
 using System.Text.Json.Serialization;
+using JasperFx.Events.Daemon;
+using Marten;
+using MassTransit;
+using Pipeline.Contracts.Queue;
+using Pipeline.Events.Bus;
+using Pipeline.Events.Projections;
+using Pipeline.Events.Replay;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -23,7 +30,16 @@ public sealed class EventsRole : PipelineRole
     public override bool UsesKestrel => true;
 
     /// <inheritdoc />
-    public override IStoreSchema Schema { get; } = new WebhookSchema();
+    public override IStoreSchema Schema { get; } = new ProjectionSchema();
+
+    /// <inheritdoc />
+    public override void ConfigureStore(MartenServiceCollectionExtensions.MartenConfigurationExpression store)
+    {
+        // One events process at a time runs the projections and the bus forwarder (an advisory
+        // lock elects it); the others take over when it goes.
+        store.AddAsyncDaemon(DaemonMode.HotCold);
+        store.AddSubscriptionWithServices<BusForwarder>(ServiceLifetime.Singleton, s => s.Options.BatchSize = 500);
+    }
 
     /// <inheritdoc />
     public override void ConfigureServices(IHostApplicationBuilder builder)
@@ -41,7 +57,16 @@ public sealed class EventsRole : PipelineRole
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EventFeed>();
-        builder.Services.AddHostedService<WebhookDispatcher>();
+        builder.Services.AddSingleton<WebhookDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
+        builder.Services.AddSingleton<Replayer>();
+    }
+
+    /// <inheritdoc />
+    public override void ConfigureBus(IBusRegistrationConfigurator bus)
+    {
+        bus.AddRequestClient<RetryMessage>();
+        bus.AddRequestClient<CancelMessage>();
     }
 
     /// <inheritdoc />
@@ -59,5 +84,7 @@ public sealed class EventsRole : PipelineRole
         ApiAuthentication.Use(app, app.Services.GetRequiredService<EventsOptions>());
         MessageEndpoints.Map(app);
         EventEndpoints.Map(app);
+        QueueEndpoints.Map(app);
+        ProjectionEndpoints.Map(app);
     }
 }

@@ -27,11 +27,12 @@ public sealed class webhook_subscriptions
             var expected = Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), Encoding.UTF8.GetBytes($"{signature["t"]}.{body}")));
             using var json = JsonDocument.Parse(body);
             Events.Enqueue((json.RootElement.GetProperty("sequence").GetInt64(), json.RootElement.GetProperty("name").GetString()!,
-                expected == signature["v1"] && context.Request.Headers["X-Pipeline-Event"] == json.RootElement.GetProperty("name").GetString()));
+                expected == signature["v1"] && context.Request.Headers["X-Pipeline-Event"] == json.RootElement.GetProperty("name").GetString(),
+                context.Request.Headers["X-Pipeline-Replayed"] == "true"));
             context.Response.StatusCode = 204;
         });
 
-        public ConcurrentQueue<(long Sequence, string Name, bool Signed)> Events { get; } = new();
+        public ConcurrentQueue<(long Sequence, string Name, bool Signed, bool Replayed)> Events { get; } = new();
 
         public void Dispose() => _receiver.Dispose();
     }
@@ -85,6 +86,54 @@ public sealed class webhook_subscriptions
             Assert.All(received, e => Assert.True(e.Signed, $"event {e.Sequence} has a bad signature"));
             Assert.Equal(log, received.Select(e => (e.Sequence, e.Name)).Distinct());
             Assert.Equal(received.Select(e => e.Sequence).Order(), received.Select(e => e.Sequence));
+            Assert.DoesNotContain(received, e => e.Replayed);
         }
+    }
+
+    [Fact]
+    public async Task a_window_of_history_replayed_to_a_subscription_comes_again_marked_as_replayed()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        var receiverPort = FreePort.Next();
+        using var receiver = new Receiver(receiverPort);
+        var settings = new PipelineSettings();
+        var extra = PipelineSettings.Route("example.test", sink.Port);
+        extra["Events:Webhooks:0:Name"] = "audit";
+        extra["Events:Webhooks:0:Url"] = $"http://127.0.0.1:{receiverPort}/";
+        extra["Events:Webhooks:0:Secret"] = Secret;
+        extra["Events:Webhooks:0:Names:0"] = "msg:received";
+        extra["Events:Webhooks:0:Names:1"] = "msg:complete";
+        await using var pipeline = await PipelineProcess.StartAsync(settings.For(extra: extra));
+        using var history = new HistoryClient(settings.HttpPort);
+        var ids = new List<string>();
+        for (var i = 0; i < 3; i++)
+            ids.Add(await SendAsync(settings));
+        foreach (var id in ids)
+            await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 300 && receiver.Events.Count < 6; i++)
+            await Task.Delay(100);
+        var live = receiver.Events.ToList();
+        Assert.Equal(6, live.Count);
+
+        // The window from the second message's msg:received to the end of the log.
+        var window = live.Skip(2).ToList();
+        var (status, body) = await history.PostJsonAsync("/replay", new { target = "webhook:audit", fromSequence = window[0].Sequence });
+        Assert.True(status == System.Net.HttpStatusCode.OK, body.ToString());
+        Assert.Equal(4, body.GetProperty("events").GetInt32());
+        var replayed = receiver.Events.Skip(6).ToList();
+        Assert.Equal(window.Select(e => (e.Sequence, e.Name)), replayed.Select(e => (e.Sequence, e.Name)));
+        Assert.All(replayed, e => Assert.True(e.Signed && e.Replayed));
+
+        // The live cursor did not move back: nothing more comes, and the next message comes once.
+        ids.Add(await SendAsync(settings));
+        await history.WaitForEventAsync(ids[^1], "msg:complete", TimeSpan.FromSeconds(30));
+        for (var i = 0; i < 300 && receiver.Events.Count < 12; i++)
+            await Task.Delay(100);
+        await Task.Delay(500);
+        Assert.Equal(12, receiver.Events.Count);
+        Assert.DoesNotContain(receiver.Events.Skip(10), e => e.Replayed);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await history.PostJsonAsync("/replay", new { target = "webhook:nobody", fromSequence = 1 })).Status);
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await history.PostJsonAsync("/replay", new { target = "bus" })).Status);
     }
 }

@@ -14,23 +14,51 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
     /// <summary>This process's name on its claims.</summary>
     public string Worker { get; } = $"{Environment.MachineName}/{Environment.ProcessId}/{Guid.NewGuid():N}";
 
-    /// <summary>Claims up to <paramref name="limit"/> due messages, oldest due first.</summary>
-    public async Task<IReadOnlyList<string>> ClaimDueAsync(int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Claims up to <paramref name="limit"/> due messages, oldest due first, each with whether
+    /// an operator forced it (<see cref="ForceAsync"/>): then its hosts' retry times do not hold it back.
+    /// </summary>
+    public async Task<IReadOnlyList<(string MessageId, bool Forced)>> ClaimDueAsync(int limit, CancellationToken cancellationToken)
     {
         var table = $"{store.Schema}.{QueueSchema.Table}";
         await using var command = database.CreateCommand(
             $"update {table} q set claimed_by = $1, claimed_until = now() + $2 " +
             $"where q.message_id in (select message_id from {table} " +
             "where claimed_by is null and next_attempt_at <= now() " +
-            "order by next_attempt_at limit $3 for update skip locked) returning q.message_id");
+            "order by next_attempt_at limit $3 for update skip locked) returning q.message_id, q.forced");
         command.Parameters.AddWithValue(Worker);
         command.Parameters.AddWithValue(options.ClaimLease);
         command.Parameters.AddWithValue(limit);
-        var claimed = new List<string>();
+        var claimed = new List<(string, bool)>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            claimed.Add(reader.GetString(0));
+            claimed.Add((reader.GetString(0), reader.GetBoolean(1)));
         return claimed;
+    }
+
+    /// <summary>
+    /// Makes a message due now and forced (Exim's <c>-M</c>), unless an attempt holds it: the
+    /// outcome is <see cref="QueueState.Done"/>, <see cref="QueueState.Busy"/> or <see cref="QueueState.NotQueued"/>.
+    /// </summary>
+    public Task<QueueState> ForceAsync(string messageId, CancellationToken cancellationToken) =>
+        ChangeUnclaimedAsync(messageId, "next_attempt_at = now(), forced = true", cancellationToken);
+
+    /// <summary>Claims one message, for an operator's command, unless an attempt holds it.</summary>
+    public Task<QueueState> ClaimAsync(string messageId, CancellationToken cancellationToken) =>
+        ChangeUnclaimedAsync(messageId, "claimed_by = $2, claimed_until = now() + $3", cancellationToken);
+
+    private async Task<QueueState> ChangeUnclaimedAsync(string messageId, string set, CancellationToken cancellationToken)
+    {
+        var table = $"{store.Schema}.{QueueSchema.Table}";
+        await using var command = database.CreateCommand(
+            $"with changed as (update {table} set {set} where message_id = $1 and claimed_by is null returning 1) " +
+            $"select (select count(*) from changed), (select count(*) from {table} where message_id = $1)");
+        command.Parameters.AddWithValue(messageId);
+        command.Parameters.AddWithValue(Worker);
+        command.Parameters.AddWithValue(options.ClaimLease);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return reader.GetInt64(0) > 0 ? QueueState.Done : reader.GetInt64(1) > 0 ? QueueState.Busy : QueueState.NotQueued;
     }
 
     /// <summary>
@@ -56,4 +84,17 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
         command.Parameters.AddWithValue(Worker);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+}
+
+/// <summary>What an operator's change to one queued message found.</summary>
+public enum QueueState
+{
+    /// <summary>The change was made.</summary>
+    Done,
+
+    /// <summary>An attempt holds the message.</summary>
+    Busy,
+
+    /// <summary>No such message in the queue.</summary>
+    NotQueued,
 }

@@ -29,7 +29,7 @@ public sealed class QueueProjection(string schema) : IProjection
                 case MessageDeferred deferred:
                     operations.QueueSqlCommand(
                         $"update {schema}.{QueueSchema.Table} set next_attempt_at = ?, attempts = ?, last_error = ?, " +
-                        "claimed_by = null, claimed_until = null where message_id = ?",
+                        "claimed_by = null, claimed_until = null, forced = false where message_id = ?",
                         deferred.NextAttemptAt, deferred.Attempt, deferred.EventData, deferred.MessageId);
                     break;
                 case MessageCompleted completed:

@@ -43,7 +43,7 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
             }
 
             var free = options.MaxParallel - running.Count;
-            IReadOnlyList<string> due = [];
+            IReadOnlyList<(string MessageId, bool Forced)> due = [];
             if (free > 0)
             {
                 try
@@ -56,8 +56,8 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
                 }
             }
 
-            foreach (var messageId in due)
-                running.Add(RunOneAsync(messageId, stoppingToken));
+            foreach (var (messageId, forced) in due)
+                running.Add(RunOneAsync(messageId, forced, stoppingToken));
 
             // With a full batch there may be more due: look again as soon as a slot frees.
             if (due.Count > 0 && due.Count == free)
@@ -81,12 +81,12 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    private async Task RunOneAsync(string messageId, CancellationToken stoppingToken)
+    private async Task RunOneAsync(string messageId, bool forced, CancellationToken stoppingToken)
     {
         await Task.Yield();
         try
         {
-            await deliverer.DeliverAsync(messageId, stoppingToken).ConfigureAwait(false);
+            await deliverer.DeliverAsync(messageId, forced, stoppingToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {

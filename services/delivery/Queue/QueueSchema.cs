@@ -25,6 +25,8 @@ public sealed class QueueSchema : IStoreSchema
         table.AddColumn("last_error", "text");
         table.AddColumn("claimed_by", "text");
         table.AddColumn("claimed_until", "timestamptz");
+        // An operator asked for an attempt now, past its hosts' retry times (Exim's -M).
+        table.AddColumn("forced", "boolean").NotNull().DefaultValueByExpression("false");
         // Only unclaimed rows are candidates for a claim: with the predicate, a claim reads the
         // few due rows it takes instead of every row the workers hold.
         table.Indexes.Add(new IndexDefinition("ix_delivery_queue_unclaimed_due")

@@ -30,6 +30,12 @@ public static class ApiAuthentication
                 $"Events:Listen is {listen}, beyond loopback, and Events:ApiTokens is empty: set tokens, or listen on 127.0.0.1");
     }
 
+    private const string CallerKey = "pipeline.caller";
+
+    /// <summary>Who made the request, for the record: the role of the token, or <c>loopback</c> on an open API.</summary>
+    public static string Caller(HttpContext context) =>
+        context.Items.TryGetValue(CallerKey, out var caller) && caller is string role ? $"{role} token" : "loopback";
+
     /// <summary>Adds the check in front of every endpoint.</summary>
     public static void Use(WebApplication app, EventsOptions options)
     {
@@ -62,6 +68,7 @@ public static class ApiAuthentication
                 return;
             }
 
+            context.Items[CallerKey] = role;
             await next(context);
         });
     }

@@ -41,6 +41,23 @@ public sealed class EventFeed(NpgsqlDataSource database, StoreSettings store, ID
         return (page, page.Count == limit ? page[^1].Sequence : safe);
     }
 
+    /// <summary>The sequence just before the first event stored at or after <paramref name="time"/>: a cursor that reads from there.</summary>
+    public async Task<long> CursorAtAsync(DateTimeOffset time, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            $"select coalesce(min(seq_id), (select coalesce(max(seq_id), 0) + 1 from {store.Schema}.mt_events)) - 1 " +
+            $"from {store.Schema}.mt_events where timestamp >= $1");
+        command.Parameters.AddWithValue(time);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The highest sequence stored now.</summary>
+    public async Task<long> LastAsync(CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand($"select coalesce(max(seq_id), 0) from {store.Schema}.mt_events");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
     // The highest sequence up to which no event can still appear.
     private async Task<long> SafeUpToAsync(long after, CancellationToken cancellationToken)
     {

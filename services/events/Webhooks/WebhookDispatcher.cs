@@ -41,7 +41,7 @@ public sealed class WebhookDispatcher(
                 foreach (var e in events)
                 {
                     var body = JsonSerializer.Serialize(HistoryEntry.From(e, json.Value.SerializerOptions), json.Value.SerializerOptions);
-                    await PostUntilTakenAsync(webhook, e.Sequence, HistoryName(e), body, stoppingToken).ConfigureAwait(false);
+                    await PostUntilTakenAsync(webhook, e.Sequence, HistoryName(e), body, false, stoppingToken).ConfigureAwait(false);
                     cursor = e.Sequence;
                     await SaveCursorAsync(webhook.Key, cursor, stoppingToken).ConfigureAwait(false);
                 }
@@ -64,7 +64,15 @@ public sealed class WebhookDispatcher(
 
     private static string HistoryName(JasperFx.Events.IEvent e) => Pipeline.Contracts.LifecycleEvents.NameOf(e.EventType);
 
-    private async Task PostUntilTakenAsync(WebhookOptions webhook, long sequence, string name, string body, CancellationToken stoppingToken)
+    /// <summary>
+    /// Sends one event of a replay to <paramref name="webhook"/>: signed as any other, marked
+    /// <c>X-Pipeline-Replayed: true</c>, retried until taken; the subscription's cursor stays where it is.
+    /// </summary>
+    public Task ReplayAsync(WebhookOptions webhook, JasperFx.Events.IEvent e, CancellationToken cancellationToken) =>
+        PostUntilTakenAsync(webhook, e.Sequence, HistoryName(e),
+            JsonSerializer.Serialize(HistoryEntry.From(e, json.Value.SerializerOptions), json.Value.SerializerOptions), true, cancellationToken);
+
+    private async Task PostUntilTakenAsync(WebhookOptions webhook, long sequence, string name, string body, bool replayed, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromSeconds(1);
         while (true)
@@ -77,6 +85,8 @@ public sealed class WebhookDispatcher(
             request.Headers.Add("X-Pipeline-Event", name);
             request.Headers.Add("X-Pipeline-Sequence", sequence.ToString(CultureInfo.InvariantCulture));
             request.Headers.Add("X-Pipeline-Signature", $"t={timestamp},v1={Sign(webhook.Secret, timestamp, body)}");
+            if (replayed)
+                request.Headers.Add("X-Pipeline-Replayed", "true");
             try
             {
                 using var response = await _http.SendAsync(request, stoppingToken).ConfigureAwait(false);

@@ -18,6 +18,46 @@ public sealed class HistoryClient(int port) : IDisposable
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
+    /// <summary>POSTs <paramref name="body"/> (as JSON, or nothing) and returns the status and the JSON answer.</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> PostJsonAsync(string path, object? body = null)
+    {
+        using var response = body is null ? await _http.PostAsync(path, null) : await _http.PostAsJsonAsync(path, body);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone());
+    }
+
+    /// <summary>Polls until every projection has caught up with the last event stored.</summary>
+    public async Task WaitForProjectionsAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var status = (await GetJsonAsync("/projections"))!.Value;
+            var high = status.GetProperty("highWaterMark").GetInt64();
+            var positions = status.GetProperty("projections").EnumerateArray().Select(p => p.GetProperty("sequence").GetInt64()).ToList();
+            var stored = await LastSequenceAsync();
+            if (stored > 0 && high >= stored && positions.All(p => p >= stored))
+                return;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"projections at [{string.Join(", ", positions)}], high water mark {high}, last event {stored}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>The sequence of the last event of the log.</summary>
+    public async Task<long> LastSequenceAsync()
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = (await GetJsonAsync($"/events?after={after}&limit=1000"))!.Value;
+            var next = page.GetProperty("next").GetInt64();
+            if (next == after)
+                return after;
+            after = next;
+        }
+    }
+
     /// <summary>The names of a message's events, in order.</summary>
     public async Task<IReadOnlyList<string>> EventNamesAsync(string messageId) =>
         (await GetJsonAsync($"/messages/{messageId}/events"))?.EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToList() ?? [];

@@ -42,7 +42,12 @@ public sealed class PipelineProcess : IAsyncDisposable
         while (!pipeline.Output.Contains("Pipeline started", StringComparison.Ordinal))
         {
             if (pipeline._process.HasExited)
+            {
+                // Without a timeout, WaitForExit also waits for the output still being read.
+                pipeline._process.WaitForExit();
                 throw new InvalidOperationException($"the pipeline exited with {pipeline._process.ExitCode}:\n{pipeline.Output}");
+            }
+
             if (DateTime.UtcNow > deadline)
                 throw new TimeoutException($"the pipeline did not start:\n{pipeline.Output}");
             await Task.Delay(100);

@@ -1,4 +1,4 @@
-namespace Pipeline.Events.History;
+namespace Pipeline.Events.Projections;
 
 /// <summary>Where a recipient stands.</summary>
 public enum RecipientState
@@ -14,4 +14,7 @@ public enum RecipientState
 
     /// <summary>Failed for good (<c>msg:fail:delivery</c> or <c>msg:fail:internal</c>).</summary>
     Failed,
+
+    /// <summary>Refused (or deferred) by policy at end of data with PRDR; the message was accepted for others.</summary>
+    Refused,
 }

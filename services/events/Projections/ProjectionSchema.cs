@@ -1,0 +1,43 @@
+using JasperFx.Events.Projections;
+using Marten;
+using Pipeline.Events.Webhooks;
+using Pipeline.Infrastructure.Store;
+
+namespace Pipeline.Events.Projections;
+
+/// <summary>
+/// The events role's part of the store: its projections, run asynchronously by the daemon of
+/// whichever process runs the events role (so writers pay nothing for them), their indexes,
+/// and the webhook cursors.
+/// </summary>
+public sealed class ProjectionSchema : IStoreSchema
+{
+    /// <summary>Every projection by name, with its document type: what a rebuild names.</summary>
+    public static IReadOnlyDictionary<string, Type> Projections { get; } = new Dictionary<string, Type>(StringComparer.Ordinal)
+    {
+        [MessageSummaryProjection.ProjectionName] = typeof(MessageSummary),
+        [RecipientDeliveryProjection.ProjectionName] = typeof(RecipientDelivery),
+        [ConnectionSummaryProjection.ProjectionName] = typeof(ConnectionSummary),
+        [QueueEntryProjection.ProjectionName] = typeof(QueueEntry),
+        [EventCountProjection.ProjectionName] = typeof(EventCount),
+    };
+
+    /// <inheritdoc />
+    public void Configure(StoreOptions options, string schema)
+    {
+        new WebhookSchema().Configure(options, schema);
+
+        options.Projections.Add(new MessageSummaryProjection(), ProjectionLifecycle.Async);
+        options.Projections.Add(new RecipientDeliveryProjection(), ProjectionLifecycle.Async);
+        options.Projections.Add(new ConnectionSummaryProjection(), ProjectionLifecycle.Async);
+        options.Projections.Add(new QueueEntryProjection(), ProjectionLifecycle.Async);
+        options.Projections.Add(new EventCountProjection(), ProjectionLifecycle.Async);
+
+        // Searches filter on these; duplicated into columns with b-tree indexes.
+        options.Schema.For<MessageSummary>().Duplicate(x => x.Sequence).Duplicate(x => x.Sender).Duplicate(x => x.Status)
+            .Duplicate(x => x.ReceivedAt);
+        options.Schema.For<RecipientDelivery>().Duplicate(x => x.Address).Duplicate(x => x.MessageId);
+        options.Schema.For<QueueEntry>().Duplicate(x => x.NextAttemptAt);
+        options.Schema.For<EventCount>().Duplicate(x => x.Hour);
+    }
+}
