@@ -28,6 +28,8 @@ public static class EventEndpoints
             return Results.Ok(new { events = events.Select(e => HistoryEntry.From(e, json.Value.SerializerOptions)), next });
         });
 
+        app.MapGet("/events/last", async (EventFeed feed, CancellationToken ct) => Results.Ok(new { sequence = await feed.LastAsync(ct) }));
+
         app.MapGet("/events/stream", async (HttpContext http, long? after, string? names, string? domain, EventFeed feed,
             IOptions<JsonOptions> json, CancellationToken ct) =>
         {

@@ -18,18 +18,20 @@ public static class TestEnvironment
     public static string RepositoryRoot { get; } = FindRoot();
 
     /// <summary>The pipeline executable, built in the same configuration as the tests.</summary>
-    public static string PipelineDll
+    public static string PipelineDll => Built("host", "pipeline.dll");
+
+    /// <summary>The operator's tool, built in the same configuration as the tests.</summary>
+    public static string PipelineCtlDll => Built(Path.Combine("tools", "pipelinectl"), "pipelinectl.dll");
+
+    private static string Built(string project, string file)
     {
-        get
-        {
 #if DEBUG
-            const string configuration = "Debug";
+        const string configuration = "Debug";
 #else
-            const string configuration = "Release";
+        const string configuration = "Release";
 #endif
-            var path = Path.Combine(RepositoryRoot, "host", "bin", configuration, "net10.0", "pipeline.dll");
-            return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the solution first");
-        }
+        var path = Path.Combine(RepositoryRoot, project, "bin", configuration, "net10.0", file);
+        return File.Exists(path) ? path : throw new InvalidOperationException($"{path} is missing: build the solution first");
     }
 
     private static string Require(string name) =>
