@@ -98,4 +98,27 @@ public sealed class pipelinectl_commands
         Assert.Equal(1, code);
         Assert.Contains("no message no-such-message", output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task it_installs_as_a_dotnet_tool()
+    {
+        var folder = Directory.CreateTempSubdirectory("pipelinectl-");
+        try
+        {
+            var project = Path.Combine(TestEnvironment.RepositoryRoot, "tools", "pipelinectl");
+            var packages = Path.Combine(folder.FullName, "packages");
+            var tools = Path.Combine(folder.FullName, "tools");
+            var (code, output) = await Command.RunAsync("dotnet", ["pack", project, "-c", "Release", "--no-build", "-o", packages, "-nologo"], "");
+            Assert.True(code == 0, output);
+            (code, output) = await Command.RunAsync("dotnet", ["tool", "install", "pipelinectl", "--tool-path", tools, "--add-source", packages], "");
+            Assert.True(code == 0, output);
+            (code, output) = await Command.RunAsync(Path.Combine(tools, "pipelinectl"), ["--help"], "");
+            Assert.True(code == 0, output);
+            Assert.Contains("retry <id>", output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
 }

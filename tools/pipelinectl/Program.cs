@@ -39,9 +39,18 @@ root.Add(ReplayCommand.Create(api));
 if (Console.IsOutputRedirected)
     AnsiConsole.Profile.Width = 240;
 
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors)
+        Console.Error.WriteLine($"pipelinectl: {error.Message}");
+    Console.Error.WriteLine("See pipelinectl --help.");
+    return 2;
+}
+
 try
 {
-    return await root.Parse(args).InvokeAsync();
+    return await parsed.InvokeAsync();
 }
 catch (CtlException e)
 {
