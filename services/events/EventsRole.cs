@@ -37,6 +37,7 @@ public sealed class EventsRole : PipelineRole
     {
         // One events process at a time runs the projections and the bus forwarder (an advisory
         // lock elects it); the others take over when it goes.
+        store.Services.ConfigureMarten(ProjectionSchema.AddProjections);
         store.AddAsyncDaemon(DaemonMode.HotCold);
         store.AddSubscriptionWithServices<BusForwarder>(ServiceLifetime.Singleton, s => s.Options.BatchSize = 500);
     }

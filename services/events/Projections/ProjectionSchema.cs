@@ -6,9 +6,10 @@ using Pipeline.Infrastructure.Store;
 namespace Pipeline.Events.Projections;
 
 /// <summary>
-/// The events role's part of the store: its projections, run asynchronously by the daemon of
-/// whichever process runs the events role (so writers pay nothing for them), their indexes,
-/// and the webhook cursors.
+/// The events role's part of the store: the webhook cursors, which every process registers,
+/// and the projections with their indexes, which only a process running the events role
+/// registers (<see cref="AddProjections"/>): they run asynchronously in its daemon, so writers
+/// pay nothing for them.
 /// </summary>
 public sealed class ProjectionSchema : IStoreSchema
 {
@@ -23,10 +24,11 @@ public sealed class ProjectionSchema : IStoreSchema
     };
 
     /// <inheritdoc />
-    public void Configure(StoreOptions options, string schema)
-    {
-        new WebhookSchema().Configure(options, schema);
+    public void Configure(StoreOptions options, string schema) => new WebhookSchema().Configure(options, schema);
 
+    /// <summary>Registers the projections, asynchronous, and the columns searches filter on.</summary>
+    public static void AddProjections(StoreOptions options)
+    {
         options.Projections.Add(new MessageSummaryProjection(), ProjectionLifecycle.Async);
         options.Projections.Add(new RecipientDeliveryProjection(), ProjectionLifecycle.Async);
         options.Projections.Add(new ConnectionSummaryProjection(), ProjectionLifecycle.Async);
