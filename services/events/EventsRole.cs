@@ -58,6 +58,12 @@ public sealed class EventsRole : PipelineRole
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EventFeed>();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "Pipeline events API";
+            document.Info.Description = "The history of every message and SMTP connection, searches, the queue, replay and live events.";
+            return Task.CompletedTask;
+        }));
         builder.Services.AddSingleton<WebhookDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         builder.Services.AddSingleton<Replayer>();
@@ -87,5 +93,6 @@ public sealed class EventsRole : PipelineRole
         EventEndpoints.Map(app);
         QueueEndpoints.Map(app);
         ProjectionEndpoints.Map(app);
+        app.MapOpenApi(); // GET /openapi/v1.json
     }
 }

@@ -25,10 +25,14 @@ public static class EventEndpoints
             if (limit is < 1 or > MaxPage)
                 return Results.BadRequest(new { error = $"limit must be between 1 and {MaxPage}" });
             var (events, next) = await feed.ReadAsync(after ?? 0, Names(names), limit ?? 100, ct);
-            return Results.Ok(new { events = events.Select(e => HistoryEntry.From(e, json.Value.SerializerOptions)), next });
-        });
+            return Results.Ok(new EventPage(events.Select(e => HistoryEntry.From(e, json.Value.SerializerOptions)), next));
+        })
+        .WithSummary("The whole log in global order, paged by sequence, filtered by names")
+        .Produces<EventPage>()
+        .Produces(StatusCodes.Status400BadRequest);
 
-        app.MapGet("/events/last", async (EventFeed feed, CancellationToken ct) => Results.Ok(new { sequence = await feed.LastAsync(ct) }));
+        app.MapGet("/events/last", async (EventFeed feed, CancellationToken ct) => Results.Ok(new { sequence = await feed.LastAsync(ct) }))
+        .WithSummary("The sequence of the last event stored");
 
         app.MapGet("/events/stream", async (HttpContext http, long? after, string? names, string? domain, EventFeed feed,
             IOptions<JsonOptions> json, CancellationToken ct) =>
@@ -71,7 +75,9 @@ public static class EventEndpoints
             {
                 // The client went away.
             }
-        });
+        })
+        .WithSummary("The log live as Server-Sent Events (id: the sequence), resumed with Last-Event-ID, filtered by names and domain")
+        .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
     }
 
     private static HashSet<string> Names(string? names) =>

@@ -20,9 +20,13 @@ public static class MessageEndpoints
     /// </summary>
     public static void Map(WebApplication app)
     {
-        app.MapGet("/health", () => Results.Ok(new { status = "ok" }));
+        app.MapGet("/health", () => Results.Ok(new { status = "ok" }))
+        .WithSummary("Liveness: {\"status\":\"ok\"} while the process runs; needs no token");
 
-        app.MapGet("/messages", SearchAsync);
+        app.MapGet("/messages", SearchAsync)
+        .WithSummary("Searches message summaries by sender, recipient, status and reception time, paged by sequence")
+        .Produces<MessageSearchPage>()
+        .Produces(StatusCodes.Status400BadRequest);
 
         // A message's own page folds its stream on the spot: always current, where searches
         // read the projection, which follows the log by a moment.
@@ -31,16 +35,25 @@ public static class MessageEndpoints
             var stream = await session.Events.FetchStreamAsync(id, token: ct);
             var summary = MessageSummary.From(stream);
             return summary is null ? Results.NotFound(new { error = $"no message {id}" }) : Results.Ok(summary);
-        });
+        })
+        .WithSummary("A message's summary, folded from its stream")
+        .Produces<MessageSummary>()
+        .Produces(StatusCodes.Status404NotFound);
 
         app.MapGet("/messages/{id}/events", (string id, IQuerySession session, IOptions<JsonOptions> json, CancellationToken ct) =>
-            HistoryAsync(id, "message", session, json.Value.SerializerOptions, ct));
+            HistoryAsync(id, "message", session, json.Value.SerializerOptions, ct))
+        .WithSummary("A message's history, in order")
+        .Produces<HistoryEntry[]>()
+        .Produces(StatusCodes.Status404NotFound);
 
         app.MapGet("/messages/{id}/recipients", async (string id, IQuerySession session, CancellationToken ct) =>
         {
             var recipients = await session.Query<RecipientDelivery>().Where(r => r.MessageId == id).ToListAsync(ct);
             return recipients.Count == 0 ? Results.NotFound(new { error = $"no message {id}" }) : Results.Ok(recipients);
-        });
+        })
+        .WithSummary("Each recipient's delivery history")
+        .Produces<RecipientDelivery[]>()
+        .Produces(StatusCodes.Status404NotFound);
 
         app.MapGet("/connections/{id}", async (string id, IQuerySession session, CancellationToken ct) =>
         {
@@ -49,10 +62,16 @@ public static class MessageEndpoints
             foreach (var e in stream)
                 summary = ConnectionSummary.Fold(summary, e);
             return summary is null ? Results.NotFound(new { error = $"no connection {id}" }) : Results.Ok(summary);
-        });
+        })
+        .WithSummary("An SMTP connection's summary, folded from its stream")
+        .Produces<ConnectionSummary>()
+        .Produces(StatusCodes.Status404NotFound);
 
         app.MapGet("/connections/{id}/events", (string id, IQuerySession session, IOptions<JsonOptions> json, CancellationToken ct) =>
-            HistoryAsync(id, "connection", session, json.Value.SerializerOptions, ct));
+            HistoryAsync(id, "connection", session, json.Value.SerializerOptions, ct))
+        .WithSummary("An SMTP connection's history, in order")
+        .Produces<HistoryEntry[]>()
+        .Produces(StatusCodes.Status404NotFound);
     }
 
     // GET /messages?sender=&recipient=&status=&since=&until=&limit=&after=: summaries in
@@ -71,7 +90,7 @@ public static class MessageEndpoints
             // The recipient's own documents name its messages: an index lookup, not a scan.
             var ids = await session.Query<RecipientDelivery>().Where(r => r.Address == recipient).Select(r => r.MessageId).ToListAsync(ct);
             if (ids.Count == 0)
-                return Results.Ok(new { messages = Array.Empty<MessageSummary>(), next = (long?)null });
+                return Results.Ok(new MessageSearchPage([], null));
             var wanted = ids.ToArray();
             query = query.Where(m => wanted.Contains(m.Id));
         }
@@ -88,7 +107,7 @@ public static class MessageEndpoints
             query = query.Where(m => m.Sequence > cursor);
         var take = limit ?? 100;
         var page = await query.OrderBy(m => m.Sequence).Take(take).ToListAsync(ct);
-        return Results.Ok(new { messages = page, next = page.Count == take ? page[^1].Sequence : (long?)null });
+        return Results.Ok(new MessageSearchPage(page, page.Count == take ? page[^1].Sequence : null));
     }
 
     // A stream's events in order, or 404 when it has none.

@@ -40,7 +40,8 @@ public static class ProjectionEndpoints
                     sequence = positions.Where(p => p.Key.StartsWith(name + ":", StringComparison.Ordinal)).Select(p => p.Value).DefaultIfEmpty().Max(),
                 }),
             });
-        });
+        })
+        .WithSummary("Each projection and the global sequence it has reached");
 
         app.MapPost("/projections/{name}/rebuild", async (string name, IProjectionCoordinator coordinator, CancellationToken ct) =>
         {
@@ -51,14 +52,19 @@ public static class ProjectionEndpoints
             foreach (var n in names)
                 await daemon.RebuildProjectionAsync(n, RebuildTimeout, ct);
             return Results.Ok(new { rebuilt = names });
-        });
+        })
+        .WithSummary("Admin: rebuild a projection (or all) from the whole log")
+        .Produces(StatusCodes.Status404NotFound);
 
         app.MapPost("/replay", async (ReplayRequest request, Replayer replayer, CancellationToken ct) =>
         {
             if (replayer.Validate(request) is { } error)
                 return Results.BadRequest(new { error });
             return Results.Ok(await replayer.ReplayAsync(request, ct));
-        });
+        })
+        .WithSummary("Admin: send a window of history again, marked as replayed, to a webhook subscription or the bus")
+        .Produces<ReplayResult>()
+        .Produces(StatusCodes.Status400BadRequest);
 
         app.MapGet("/stats/hourly", async (DateTimeOffset? since, DateTimeOffset? until, string? names, string? domain, IQuerySession session,
             CancellationToken ct) =>
@@ -76,6 +82,8 @@ public static class ProjectionEndpoints
             }
 
             return Results.Ok(await query.OrderBy(c => c.Hour).ThenBy(c => c.Name).ThenBy(c => c.Domain).Take(10_000).ToListAsync(ct));
-        });
+        })
+        .WithSummary("Events per hour, name and recipient domain")
+        .Produces<EventCount[]>();
     }
 }

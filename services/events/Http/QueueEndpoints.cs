@@ -26,14 +26,24 @@ public static class QueueEndpoints
                 return Results.BadRequest(new { error = $"limit must be between 1 and {MaxPage}" });
             var count = await session.Query<QueueEntry>().CountAsync(ct);
             var entries = await session.Query<QueueEntry>().OrderBy(q => q.NextAttemptAt).Take(limit ?? 100).ToListAsync(ct);
-            return Results.Ok(new { count, messages = entries });
-        });
+            return Results.Ok(new QueuePage(count, entries));
+        })
+        .WithSummary("The messages not yet complete, soonest due first (exim -bp)")
+        .Produces<QueuePage>();
 
         app.MapPost("/messages/{id}/retry", (string id, IRequestClient<RetryMessage> client, CancellationToken ct) =>
-            SendAsync(client, new RetryMessage(id), ct));
+            SendAsync(client, new RetryMessage(id), ct))
+        .WithSummary("Admin: attempt a queued message now, past its and its hosts' retry times (exim -M)")
+        .Produces<QueueCommandResult>()
+        .Produces<QueueCommandResult>(StatusCodes.Status404NotFound)
+        .Produces<QueueCommandResult>(StatusCodes.Status409Conflict);
 
         app.MapPost("/messages/{id}/cancel", (string id, HttpContext http, IRequestClient<CancelMessage> client, CancellationToken ct) =>
-            SendAsync(client, new CancelMessage(id, ApiAuthentication.Caller(http)), ct));
+            SendAsync(client, new CancelMessage(id, ApiAuthentication.Caller(http)), ct))
+        .WithSummary("Admin: give a queued message up; the sender gets a bounce (exim -Mg)")
+        .Produces<QueueCommandResult>()
+        .Produces<QueueCommandResult>(StatusCodes.Status404NotFound)
+        .Produces<QueueCommandResult>(StatusCodes.Status409Conflict);
     }
 
     private static async Task<IResult> SendAsync<T>(IRequestClient<T> client, T command, CancellationToken ct) where T : class
