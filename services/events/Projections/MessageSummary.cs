@@ -128,9 +128,16 @@ public sealed class MessageSummary
             r.Attempts++;
     }
 
-    private RecipientSummary Recipient(Recipient r) =>
-        Recipients.FirstOrDefault(x => x.Address == r.Address)
-        ?? throw new InvalidOperationException($"event names recipient {r.Address}, not in msg:received");
+    // The recipient an event names; one msg:received did not name is added rather than refused,
+    // so that the projection never stops on an event it cannot place.
+    private RecipientSummary Recipient(Recipient r)
+    {
+        if (Recipients.FirstOrDefault(x => x.Address == r.Address) is { } known)
+            return known;
+        var added = new RecipientSummary { Address = r.Address, Domain = r.Domain };
+        Recipients.Add(added);
+        return added;
+    }
 }
 
 /// <summary>One recipient in <see cref="MessageSummary"/>.</summary>

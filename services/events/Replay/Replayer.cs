@@ -31,7 +31,8 @@ public sealed class Replayer(EventFeed feed, WebhookDispatcher webhooks, IBus bu
         var names = (request.Names.Count > 0 ? request.Names : webhook?.Names ?? []).ToHashSet(StringComparer.Ordinal);
         var cursor = request.FromSequence is { } from ? from - 1 : await feed.CursorAtAsync(request.FromTime!.Value, cancellationToken).ConfigureAwait(false);
         var first = cursor + 1;
-        var last = request.ToSequence ?? await feed.LastAsync(cancellationToken).ConfigureAwait(false);
+        var end = await feed.LastAsync(cancellationToken).ConfigureAwait(false);
+        var last = Math.Min(request.ToSequence ?? end, end);
         var sent = 0;
         while (cursor < last)
         {
