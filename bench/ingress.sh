@@ -11,6 +11,9 @@
 # measured run: the pipeline's JIT compiles its hot paths to their optimized tier during the
 # first few thousand messages, which is start-up cost, not throughput.
 #
+# The pipeline runs every role in one process, as ./run.sh does; PIPELINE_ROLES runs fewer
+# (e.g. ingress,policy,delivery, leaving the events role and its projections out).
+#
 # Usage: bench/ingress.sh [MESSAGES] [SESSIONS] [SIZE] [WARMUP]    (defaults: 20000 20 2048 5000)
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +54,7 @@ store="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 dotnet build host/Pipeline.Host.csproj -c Release -nologo -v q -clp:ErrorsOnly || exit 1
 smtp_port=$(free_port 27000)
 http_port=$(free_port 28000)
-Store__ConnectionString="$store" Store__Schema=bench \
+Roles="${PIPELINE_ROLES:-ingress,policy,delivery,events}" Store__ConnectionString="$store" Store__Schema=bench \
 Ingress__Listen="127.0.0.1:$smtp_port" Events__Listen="http://127.0.0.1:$http_port" \
 Ingress__SmtpAcceptMaxPerHost=1000 Ingress__SmtpAcceptMax=1000 \
 Delivery__Routes__0__Domains__0='*' Delivery__Routes__0__Hosts__0="127.0.0.1:$sink_port" \

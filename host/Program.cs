@@ -37,7 +37,7 @@ try
     var store = builder.Services.AddPipelineStore(builder.Configuration, known.Select(r => r.Schema).OfType<IStoreSchema>());
     foreach (var role in roles)
     {
-        role.ConfigureStore(store);
+        role.ConfigureStore(store, builder.Configuration);
         role.ConfigureServices(builder);
     }
     builder.Services.AddPipelineBus(builder.Configuration, bus =>

@@ -2,6 +2,7 @@ using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Infrastructure.Store;
 
@@ -23,7 +24,7 @@ public abstract class PipelineRole
     public virtual bool UsesKestrel => false;
 
     /// <summary>Adds what the role runs on the store when it runs: the async daemon, subscriptions.</summary>
-    public virtual void ConfigureStore(MartenServiceCollectionExtensions.MartenConfigurationExpression store) { }
+    public virtual void ConfigureStore(MartenServiceCollectionExtensions.MartenConfigurationExpression store, IConfiguration configuration) { }
 
     /// <summary>Adds the role's services.</summary>
     public virtual void ConfigureServices(IHostApplicationBuilder builder) { }

@@ -15,6 +15,13 @@ public sealed class EventsOptions
     /// </summary>
     public List<ApiToken> ApiTokens { get; set; } = [];
 
+    /// <summary>
+    /// Whether every event is published on the bus for other services (docs/subscribing.md).
+    /// By default only on RabbitMQ: on the in-memory bus of a single process nobody else could
+    /// subscribe.
+    /// </summary>
+    public bool? PublishToBus { get; set; }
+
     /// <summary>The webhook subscriptions: <c>[{ "Url": ..., "Names": [...], "Secret": ... }]</c>.</summary>
     public List<Webhooks.WebhookOptions> Webhooks { get; set; } = [];
 }

@@ -15,6 +15,7 @@ using Microsoft.Extensions.Hosting;
 using Pipeline.Events.Http;
 using Pipeline.Events.Webhooks;
 using Pipeline.Infrastructure.Store;
+using Microsoft.Extensions.Configuration;
 using Pipeline.Infrastructure.Configuration;
 using Pipeline.Infrastructure.Hosting;
 
@@ -33,13 +34,16 @@ public sealed class EventsRole : PipelineRole
     public override IStoreSchema Schema { get; } = new ProjectionSchema();
 
     /// <inheritdoc />
-    public override void ConfigureStore(MartenServiceCollectionExtensions.MartenConfigurationExpression store)
+    public override void ConfigureStore(MartenServiceCollectionExtensions.MartenConfigurationExpression store, IConfiguration configuration)
     {
         // One events process at a time runs the projections and the bus forwarder (an advisory
         // lock elects it); the others take over when it goes.
         store.Services.ConfigureMarten(ProjectionSchema.AddProjections);
         store.AddAsyncDaemon(DaemonMode.HotCold);
-        store.AddSubscriptionWithServices<BusForwarder>(ServiceLifetime.Singleton, s => s.Options.BatchSize = 500);
+        var options = configuration.GetSettings<EventsOptions>(EventsOptions.Section);
+        var transport = configuration.GetSettings<BusSettings>(BusSettings.Section).Transport;
+        if (options.PublishToBus ?? transport == BusTransport.RabbitMQ)
+            store.AddSubscriptionWithServices<BusForwarder>(ServiceLifetime.Singleton, s => s.Options.BatchSize = 500);
     }
 
     /// <inheritdoc />
