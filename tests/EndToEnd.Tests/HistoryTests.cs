@@ -119,7 +119,7 @@ public sealed class message_histories
 
         // Rebuilding every projection from the log gives the same documents, even where they
         // were lost or damaged.
-        var before = await ProjectionTablesAsync(settings.Schema);
+        var before = await SettledProjectionTablesAsync(settings.Schema);
         await ExecuteAsync($"delete from {settings.Schema}.mt_doc_messagesummary where data->>'Sender' = ''; " +
                            $"update {settings.Schema}.mt_doc_eventcount set data = jsonb_set(data, '{{Count}}', '0'); " +
                            $"delete from {settings.Schema}.mt_doc_recipientdelivery");
@@ -130,7 +130,9 @@ public sealed class message_histories
         foreach (var (table, rows) in before)
         {
             Assert.True(rows.Count > 0 || table == "mt_doc_queueentry", $"{table} is empty"); // every message is complete
-            Assert.Equal(rows, after[table]);
+            Assert.True(rows.SequenceEqual(after[table]),
+                $"{table} differs after the rebuild: {rows.Count} rows before, {after[table].Count} after; first difference: " +
+                $"{rows.Except(after[table]).FirstOrDefault()} | {after[table].Except(rows).FirstOrDefault()}");
         }
     }
 
@@ -272,6 +274,24 @@ public sealed class message_histories
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync();
+    }
+
+    // The projections' documents once two reads a second apart agree: the daemon records its
+    // progress and writes the documents of its stages in steps, so a position reached may
+    // come a moment before the last of its documents.
+    private static async Task<Dictionary<string, List<string>>> SettledProjectionTablesAsync(string schema)
+    {
+        var last = await ProjectionTablesAsync(schema);
+        for (var i = 0; i < 30; i++)
+        {
+            await Task.Delay(1000);
+            var now = await ProjectionTablesAsync(schema);
+            if (now.All(t => t.Value.SequenceEqual(last[t.Key])))
+                return now;
+            last = now;
+        }
+
+        throw new TimeoutException("the projections kept changing for 30 seconds");
     }
 
     // Every projection's documents, id and data, as the database holds them.

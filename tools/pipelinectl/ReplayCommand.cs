@@ -25,9 +25,9 @@ public static class ReplayCommand
     {
         var name = new Argument<string>("name")
         {
-            Description = "message-summary, recipient-delivery, connection-summary, queue, event-counts, or all",
+            Description = "all (or any of message-summary, recipient-delivery, connection-summary, queue, event-counts: they are rebuilt together)",
         };
-        var command = new Command("projection", "Rebuild a projection (or all) from the whole event log") { name };
+        var command = new Command("projection", "Rebuild the projections from the whole event log, all five in one pass") { name };
         command.SetAction(async (parsed, ct) =>
         {
             using var client = api.Client(parsed);

@@ -8,8 +8,8 @@ namespace Pipeline.Events.Projections;
 /// <summary>
 /// The events role's part of the store: the webhook cursors, which every process registers,
 /// and the projections with their indexes, which only a process running the events role
-/// registers (<see cref="AddProjections"/>): they run asynchronously in its daemon, so writers
-/// pay nothing for them.
+/// registers (<see cref="AddProjections"/>): they run asynchronously in its daemon, together
+/// as one composite (<see cref="CompositeName"/>), so writers pay nothing for them.
 /// </summary>
 public sealed class ProjectionSchema : IStoreSchema
 {
@@ -23,17 +23,26 @@ public sealed class ProjectionSchema : IStoreSchema
         [EventCountProjection.ProjectionName] = typeof(EventCount),
     };
 
+    /// <summary>The name under which the daemon runs (and rebuilds) the projections together.</summary>
+    public const string CompositeName = "history";
+
     /// <inheritdoc />
     public void Configure(StoreOptions options, string schema) => new WebhookSchema().Configure(options, schema);
 
     /// <summary>Registers the projections, asynchronous, and the columns searches filter on.</summary>
     public static void AddProjections(StoreOptions options)
     {
-        options.Projections.Add(new MessageSummaryProjection(), ProjectionLifecycle.Async);
-        options.Projections.Add(new RecipientDeliveryProjection(), ProjectionLifecycle.Async);
-        options.Projections.Add(new ConnectionSummaryProjection(), ProjectionLifecycle.Async);
-        options.Projections.Add(new QueueEntryProjection(), ProjectionLifecycle.Async);
-        options.Projections.Add(new EventCountProjection(), ProjectionLifecycle.Async);
+        // One composite: the daemon reads each page of the log once for all five, instead of
+        // five times (measured: a sixth more messages/s for the embedded pipeline under load;
+        // loading the pages was the largest of PostgreSQL's statement times). They are rebuilt together.
+        options.Projections.CompositeProjectionFor(CompositeName, composite =>
+        {
+            composite.Add(new MessageSummaryProjection());
+            composite.Add(new RecipientDeliveryProjection());
+            composite.Add(new ConnectionSummaryProjection());
+            composite.Add(new QueueEntryProjection());
+            composite.Add(new EventCountProjection());
+        });
 
         // Searches filter on these; duplicated into columns with b-tree indexes.
         options.Schema.For<MessageSummary>().Duplicate(x => x.Sequence).Duplicate(x => x.Sender).Duplicate(x => x.Status)
