@@ -80,7 +80,8 @@ public static class EventEndpoints
         .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
     }
 
-    private static HashSet<string> Names(string? names) =>
+    /// <summary>The event names of a <c>names=</c> parameter (comma-separated); empty when none.</summary>
+    internal static HashSet<string> Names(string? names) =>
         names is null ? [] : names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
 
     // True when the event names a recipient (or, for msg:received, any recipient) in the domain.

@@ -57,10 +57,7 @@ public static class MessageEndpoints
 
         app.MapGet("/connections/{id}", async (string id, IQuerySession session, CancellationToken ct) =>
         {
-            var stream = await session.Events.FetchStreamAsync(id, token: ct);
-            ConnectionSummary? summary = null;
-            foreach (var e in stream)
-                summary = ConnectionSummary.Fold(summary, e);
+            var summary = ConnectionSummary.From(await session.Events.FetchStreamAsync(id, token: ct));
             return summary is null ? Results.NotFound(new { error = $"no connection {id}" }) : Results.Ok(summary);
         })
         .WithSummary("An SMTP connection's summary, folded from its stream")

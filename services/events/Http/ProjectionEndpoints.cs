@@ -37,7 +37,7 @@ public static class ProjectionEndpoints
             return Results.Ok(new
             {
                 highWaterMark = positions.GetValueOrDefault("HighWaterMark"),
-                projections = ProjectionSchema.Projections.Keys.Select(name => new { name, sequence }),
+                projections = ProjectionSchema.ProjectionNames.Select(name => new { name, sequence }),
             });
         })
         .WithSummary("Each projection and the global sequence it has reached");
@@ -45,10 +45,10 @@ public static class ProjectionEndpoints
         // The projections are built together in one pass over the log, and so rebuilt.
         app.MapPost("/projections/{name}/rebuild", async (string name, IProjectionCoordinator coordinator, CancellationToken ct) =>
         {
-            if (name != "all" && !ProjectionSchema.Projections.ContainsKey(name))
-                return Results.NotFound(new { error = $"no projection {name}; known: all, {string.Join(", ", ProjectionSchema.Projections.Keys)}" });
+            if (name != "all" && !ProjectionSchema.ProjectionNames.Contains(name))
+                return Results.NotFound(new { error = $"no projection {name}; known: all, {string.Join(", ", ProjectionSchema.ProjectionNames)}" });
             await coordinator.DaemonForMainDatabase().RebuildProjectionAsync(ProjectionSchema.CompositeName, RebuildTimeout, ct);
-            return Results.Ok(new { rebuilt = ProjectionSchema.Projections.Keys });
+            return Results.Ok(new { rebuilt = ProjectionSchema.ProjectionNames });
         })
         .WithSummary("Admin: rebuild the projections from the whole log (all five together, in one pass)")
         .Produces(StatusCodes.Status404NotFound);
@@ -74,7 +74,7 @@ public static class ProjectionEndpoints
                 query = query.Where(c => c.Domain == domain);
             if (names is not null)
             {
-                var wanted = names.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var wanted = EventEndpoints.Names(names).ToArray();
                 query = query.Where(c => wanted.Contains(c.Name));
             }
 

@@ -45,6 +45,15 @@ public sealed class ConnectionSummary
     /// <summary>The messages it carried, as counted when it closed.</summary>
     public int Messages { get; set; }
 
+    /// <summary>Folds a connection stream; null when it does not start with <c>tcp:connect</c>.</summary>
+    public static ConnectionSummary? From(IEnumerable<IEvent> events)
+    {
+        ConnectionSummary? summary = null;
+        foreach (var e in events)
+            summary = Fold(summary, e);
+        return summary;
+    }
+
     /// <summary>One event's effect: <c>tcp:connect</c> opens the summary.</summary>
     public static ConnectionSummary? Fold(ConnectionSummary? summary, IEvent e)
     {

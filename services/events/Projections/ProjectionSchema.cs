@@ -13,15 +13,15 @@ namespace Pipeline.Events.Projections;
 /// </summary>
 public sealed class ProjectionSchema : IStoreSchema
 {
-    /// <summary>Every projection by name, with its document type: what a rebuild names.</summary>
-    public static IReadOnlyDictionary<string, Type> Projections { get; } = new Dictionary<string, Type>(StringComparer.Ordinal)
-    {
-        [MessageSummaryProjection.ProjectionName] = typeof(MessageSummary),
-        [RecipientDeliveryProjection.ProjectionName] = typeof(RecipientDelivery),
-        [ConnectionSummaryProjection.ProjectionName] = typeof(ConnectionSummary),
-        [QueueEntryProjection.ProjectionName] = typeof(QueueEntry),
-        [EventCountProjection.ProjectionName] = typeof(EventCount),
-    };
+    /// <summary>Every projection's name: what <c>GET /projections</c> lists and a rebuild accepts.</summary>
+    public static IReadOnlyList<string> ProjectionNames { get; } =
+    [
+        MessageSummaryProjection.ProjectionName,
+        RecipientDeliveryProjection.ProjectionName,
+        ConnectionSummaryProjection.ProjectionName,
+        QueueEntryProjection.ProjectionName,
+        EventCountProjection.ProjectionName,
+    ];
 
     /// <summary>The name under which the daemon runs (and rebuilds) the projections together.</summary>
     public const string CompositeName = "history";

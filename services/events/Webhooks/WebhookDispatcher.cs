@@ -40,8 +40,7 @@ public sealed class WebhookDispatcher(
                 var (events, next) = await feed.ReadAsync(cursor, names, 100, stoppingToken).ConfigureAwait(false);
                 foreach (var e in events)
                 {
-                    var body = JsonSerializer.Serialize(HistoryEntry.From(e, json.Value.SerializerOptions), json.Value.SerializerOptions);
-                    await PostUntilTakenAsync(webhook, e.Sequence, HistoryName(e), body, false, stoppingToken).ConfigureAwait(false);
+                    await PostUntilTakenAsync(webhook, e.Sequence, HistoryName(e), Body(e), false, stoppingToken).ConfigureAwait(false);
                     cursor = e.Sequence;
                     await SaveCursorAsync(webhook.Key, cursor, stoppingToken).ConfigureAwait(false);
                 }
@@ -69,8 +68,11 @@ public sealed class WebhookDispatcher(
     /// <c>X-Pipeline-Replayed: true</c>, retried until taken; the subscription's cursor stays where it is.
     /// </summary>
     public Task ReplayAsync(WebhookOptions webhook, JasperFx.Events.IEvent e, CancellationToken cancellationToken) =>
-        PostUntilTakenAsync(webhook, e.Sequence, HistoryName(e),
-            JsonSerializer.Serialize(HistoryEntry.From(e, json.Value.SerializerOptions), json.Value.SerializerOptions), true, cancellationToken);
+        PostUntilTakenAsync(webhook, e.Sequence, HistoryName(e), Body(e), true, cancellationToken);
+
+    // An event as a request's body: one entry of GET /events.
+    private string Body(JasperFx.Events.IEvent e) =>
+        JsonSerializer.Serialize(HistoryEntry.From(e, json.Value.SerializerOptions), json.Value.SerializerOptions);
 
     private async Task PostUntilTakenAsync(WebhookOptions webhook, long sequence, string name, string body, bool replayed, CancellationToken stoppingToken)
     {

@@ -45,18 +45,8 @@ public sealed class HistoryClient(int port) : IDisposable
     }
 
     /// <summary>The sequence of the last event of the log.</summary>
-    public async Task<long> LastSequenceAsync()
-    {
-        long after = 0;
-        while (true)
-        {
-            var page = (await GetJsonAsync($"/events?after={after}&limit=1000"))!.Value;
-            var next = page.GetProperty("next").GetInt64();
-            if (next == after)
-                return after;
-            after = next;
-        }
-    }
+    public async Task<long> LastSequenceAsync() =>
+        (await GetJsonAsync("/events/last"))!.Value.GetProperty("sequence").GetInt64();
 
     /// <summary>The names of a message's events, in order.</summary>
     public async Task<IReadOnlyList<string>> EventNamesAsync(string messageId) =>
