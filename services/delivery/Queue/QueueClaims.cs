@@ -1,4 +1,5 @@
 using Npgsql;
+using Pipeline.Contracts.Queue;
 using Pipeline.Infrastructure.Configuration;
 
 namespace Pipeline.Delivery.Queue;
@@ -37,17 +38,17 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
     }
 
     /// <summary>
-    /// Makes a message due now and forced (Exim's <c>-M</c>), unless an attempt holds it: the
-    /// outcome is <see cref="QueueState.Done"/>, <see cref="QueueState.Busy"/> or <see cref="QueueState.NotQueued"/>.
+    /// Makes a message due now and forced (Exim's <c>-M</c>), unless an attempt holds it
+    /// (<see cref="QueueCommandOutcome.Busy"/>) or it is not queued.
     /// </summary>
-    public Task<QueueState> ForceAsync(string messageId, CancellationToken cancellationToken) =>
+    public Task<QueueCommandOutcome> ForceAsync(string messageId, CancellationToken cancellationToken) =>
         ChangeUnclaimedAsync(messageId, "next_attempt_at = now(), forced = true", cancellationToken);
 
     /// <summary>Claims one message, for an operator's command, unless an attempt holds it.</summary>
-    public Task<QueueState> ClaimAsync(string messageId, CancellationToken cancellationToken) =>
+    public Task<QueueCommandOutcome> ClaimAsync(string messageId, CancellationToken cancellationToken) =>
         ChangeUnclaimedAsync(messageId, "claimed_by = $2, claimed_until = now() + $3", cancellationToken);
 
-    private async Task<QueueState> ChangeUnclaimedAsync(string messageId, string set, CancellationToken cancellationToken)
+    private async Task<QueueCommandOutcome> ChangeUnclaimedAsync(string messageId, string set, CancellationToken cancellationToken)
     {
         var table = $"{store.Schema}.{QueueSchema.Table}";
         await using var command = database.CreateCommand(
@@ -58,7 +59,7 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
         command.Parameters.AddWithValue(options.ClaimLease);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        return reader.GetInt64(0) > 0 ? QueueState.Done : reader.GetInt64(1) > 0 ? QueueState.Busy : QueueState.NotQueued;
+        return reader.GetInt64(0) > 0 ? QueueCommandOutcome.Done : reader.GetInt64(1) > 0 ? QueueCommandOutcome.Busy : QueueCommandOutcome.NotQueued;
     }
 
     /// <summary>
@@ -86,15 +87,3 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
     }
 }
 
-/// <summary>What an operator's change to one queued message found.</summary>
-public enum QueueState
-{
-    /// <summary>The change was made.</summary>
-    Done,
-
-    /// <summary>An attempt holds the message.</summary>
-    Busy,
-
-    /// <summary>No such message in the queue.</summary>
-    NotQueued,
-}

@@ -17,7 +17,7 @@ public sealed class QueueCommandConsumer(QueueClaims claims, QueueRunner runner,
     {
         var id = context.Message.MessageId;
         var state = await claims.ForceAsync(id, context.CancellationToken).ConfigureAwait(false);
-        if (state == QueueState.Done)
+        if (state == QueueCommandOutcome.Done)
         {
             log.LogInformation("Message {MessageId}: retry forced by an operator", id);
             runner.Wake();
@@ -31,12 +31,12 @@ public sealed class QueueCommandConsumer(QueueClaims claims, QueueRunner runner,
     {
         var id = context.Message.MessageId;
         var state = await claims.ClaimAsync(id, context.CancellationToken).ConfigureAwait(false);
-        if (state == QueueState.Done)
+        if (state == QueueCommandOutcome.Done)
         {
             try
             {
                 if (!await deliverer.CancelAsync(id, context.Message.By, context.CancellationToken).ConfigureAwait(false))
-                    state = QueueState.NotQueued;
+                    state = QueueCommandOutcome.NotQueued;
                 else
                     log.LogInformation("Message {MessageId}: cancelled by an operator ({By})", id, context.Message.By);
             }
@@ -50,10 +50,10 @@ public sealed class QueueCommandConsumer(QueueClaims claims, QueueRunner runner,
         await context.RespondAsync(Result(id, state, "cancelled: its pending recipients failed and the sender gets a bounce")).ConfigureAwait(false);
     }
 
-    private static QueueCommandResult Result(string id, QueueState state, string done) => state switch
+    private static QueueCommandResult Result(string id, QueueCommandOutcome outcome, string done) => new(id, outcome, outcome switch
     {
-        QueueState.Done => new QueueCommandResult(id, QueueCommandOutcome.Done, done),
-        QueueState.Busy => new QueueCommandResult(id, QueueCommandOutcome.Busy, "a delivery attempt holds it now; ask again when it ends"),
-        _ => new QueueCommandResult(id, QueueCommandOutcome.NotQueued, "not in the queue"),
-    };
+        QueueCommandOutcome.Done => done,
+        QueueCommandOutcome.Busy => "a delivery attempt holds it now; ask again when it ends",
+        _ => "not in the queue",
+    });
 }
