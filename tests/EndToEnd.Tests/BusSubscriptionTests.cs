@@ -58,6 +58,16 @@ public sealed class bus_subscriptions
                 extra[key] = value;
             await using var pipeline = await PipelineProcess.StartAsync(settings.For(extra: extra));
             using var history = new HistoryClient(settings.HttpPort);
+            // The forwarder publishes from where the log stood when it first ran (docs/subscribing.md),
+            // once the daemon's leader is elected: messages are sent until one shows it runs.
+            for (var i = 0; i < 12 && seen.IsEmpty; i++)
+            {
+                await Swaks.SendAsync(settings.SmtpPort, new TestMessage().Content, "--from", "s@origin.test", "--to", "a@example.test");
+                for (var j = 0; j < 50 && seen.IsEmpty; j++)
+                    await Task.Delay(100);
+            }
+
+            Assert.False(seen.IsEmpty, "the bus forwarder did not start");
             var swaks = await Swaks.SendAsync(settings.SmtpPort, new TestMessage().Content, "--from", "s@origin.test", "--to", "a@example.test");
             var id = swaks.MessageId ?? throw new InvalidOperationException(swaks.Transcript);
             await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
