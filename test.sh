@@ -31,11 +31,11 @@ if [ ! -x "$postfix_dir/usr/sbin/smtp-sink" ]; then
     echo "could not unpack the postfix package" >&2; exit 1; }
 fi
 
-pg_port=$(free_port 55432)
+pg_port=$(free_port 25432)
 PG_EXTRA_OPTIONS="-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
   pg_start "$work/postgres" "$pg_port" || { echo "could not start PostgreSQL" >&2; exit 1; }
-rabbit_port=$(free_port 35672)
-rabbit_start "$work/rabbitmq" "$rabbit_port" || exit 1
+rabbit_start "$work/rabbitmq" "$(free_port 22672)" || exit 1
+rabbit_port=$RABBIT_PORT
 echo "PostgreSQL on 127.0.0.1:$pg_port, RabbitMQ on 127.0.0.1:$rabbit_port" >&2
 
 export PIPELINE_TEST_POSTGRES="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"

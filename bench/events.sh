@@ -29,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-pg_port=$(free_port 56100)
+pg_port=$(free_port 26100)
 pg_start "$work/postgres" "$pg_port" || exit 1
 store="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 

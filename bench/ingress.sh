@@ -47,7 +47,7 @@ sink_port=$(free_port 26000)
 "$tools/smtp-sink" -u nobody 127.0.0.1:"$sink_port" 1000 &
 pids+=($!)
 
-pg_port=$(free_port 56000)
+pg_port=$(free_port 26500)
 pg_start "$work/postgres" "$pg_port" || exit 1
 store="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres"
 

@@ -19,11 +19,21 @@ apt_install() {
   return $rc
 }
 
-# free_port START: the first port from START on that nothing listens on.
+# free_port START: the first port from START on that no socket uses, listening or not.
+# Callers start below the kernel's ephemeral range (32768 and up), where no outgoing
+# connection can take a port between this check and the server's bind.
 free_port() {
   local port=$1
-  while (echo > "/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  while port_used "$port"; do port=$((port + 1)); done
   echo "$port"
+}
+
+port_used() {
+  if command -v ss >/dev/null; then
+    [ -n "$(ss -Htuan "( sport = :$1 )" 2>/dev/null)" ]
+  else
+    (echo > "/dev/tcp/127.0.0.1/$1") 2>/dev/null
+  fi
 }
 
 # wait_port PORT SECONDS: waits until something listens on PORT.
@@ -66,39 +76,55 @@ pg_stop() {
   [ -f "$1/postmaster.pid" ] && as_postgres "$bin/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-# rabbit_env DIR PORT EPMD_PORT: the environment of a private RabbitMQ node in DIR.
+# rabbit_env DIR PORT EPMD_PORT DIST_PORT: the environment of a private RabbitMQ node in DIR.
 rabbit_env() {
   echo "HOME=$1 RABBITMQ_MNESIA_BASE=$1/mnesia RABBITMQ_LOG_BASE=$1/log RABBITMQ_NODENAME=pipeline@localhost" \
-    "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$2 RABBITMQ_DIST_PORT=$(($2 + 20000)) ERL_EPMD_PORT=$3" \
+    "RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$2 RABBITMQ_DIST_PORT=$4 ERL_EPMD_PORT=$3" \
     "RABBITMQ_ENABLED_PLUGINS_FILE=$1/enabled_plugins RABBITMQ_CONFIG_FILE=$1/rabbitmq RABBITMQ_ADVANCED_CONFIG_FILE=$1/advanced.config" \
     "RABBITMQ_PID_FILE=$1/rabbit.pid"
 }
 
-# rabbit_start DIR PORT: starts a private RabbitMQ node on 127.0.0.1:PORT with its own epmd;
-# sets RABBIT_PID and EPMD_PID.
+# rabbit_start DIR PORT: starts a private RabbitMQ node on 127.0.0.1 with its own epmd, on PORT
+# or, when another process takes a port first, on the next free one; sets RABBIT_PORT,
+# RABBIT_PID and EPMD_PID.
 rabbit_start() {
-  local dir=$1 port=$2 epmd_port sbin
+  local dir=$1 port=$2 attempt
   apt_install rabbitmq-server || return 1
+  for attempt in 1 2 3; do
+    rabbit_start_on "$dir" "$port" && return 0
+    grep -q eaddrinuse "$dir/server.log" "$dir/log"/*.log 2>/dev/null || break
+    rabbit_stop
+    echo "RabbitMQ found a port taken; trying the next free ones" >&2
+    port=$(free_port $((port + 1)))
+  done
+  echo "RabbitMQ did not start; its log:" >&2; tail -n 30 "$dir/server.log" >&2
+  return 1
+}
+
+rabbit_start_on() {
+  local dir=$1 port=$2 epmd_port dist_port sbin
   sbin=$(ls -d /usr/lib/rabbitmq/lib/rabbitmq_server-*/sbin | sort -V | tail -n 1)
   mkdir -p "$dir/mnesia" "$dir/log"
+  rm -f "$dir/server.log" "$dir/log"/*.log
   echo "[]." > "$dir/enabled_plugins"
   # Loopback only: the default listener binds every interface, where another node may hold the port.
   printf 'loopback_users.guest = true\nlisteners.tcp.1 = 127.0.0.1:%s\n' "$port" > "$dir/rabbitmq.conf"
   echo "[]." > "$dir/advanced.config"
   [ -f "$dir/.erlang.cookie" ] || { head -c 20 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/.erlang.cookie"; chmod 400 "$dir/.erlang.cookie"; }
   epmd_port=$(free_port $((port + 1000)))
+  dist_port=$(free_port $((epmd_port + 1)))
   epmd -address 127.0.0.1 -port "$epmd_port" > "$dir/epmd.log" 2>&1 &
   EPMD_PID=$!
-  env $(rabbit_env "$dir" "$port" "$epmd_port") "$sbin/rabbitmq-server" > "$dir/server.log" 2>&1 &
+  env $(rabbit_env "$dir" "$port" "$epmd_port" "$dist_port") "$sbin/rabbitmq-server" > "$dir/server.log" 2>&1 &
   RABBIT_PID=$!
-  RABBIT_CTL="env $(rabbit_env "$dir" "$port" "$epmd_port") $sbin/rabbitmq-diagnostics"
+  RABBIT_PORT=$port
+  RABBIT_CTL="env $(rabbit_env "$dir" "$port" "$epmd_port" "$dist_port") $sbin/rabbitmq-diagnostics"
   local i
   for ((i = 0; i < 90; i++)); do
     $RABBIT_CTL -q check_port_connectivity >/dev/null 2>&1 && return 0
     kill -0 "$RABBIT_PID" 2>/dev/null || break
     sleep 1
   done
-  echo "RabbitMQ did not start; its log:" >&2; tail -n 30 "$dir/server.log" >&2
   return 1
 }
 
