@@ -24,8 +24,21 @@ public sealed class RawMessageStore(NpgsqlDataSource database, StoreSettings set
 
     /// <summary>Queues the insert of a message's bytes into <paramref name="session"/>'s transaction.</summary>
     public void Add(IDocumentSession session, string messageId, ReadOnlyMemory<byte> data) =>
+        Add(session, [(messageId, data)]);
+
+    /// <summary>
+    /// Queues the insert of several messages' bytes into <paramref name="session"/>'s
+    /// transaction, as one statement: a group commit of many messages costs PostgreSQL one
+    /// insert to parse and execute, not one per message.
+    /// </summary>
+    public void Add(IDocumentSession session, IReadOnlyCollection<(string MessageId, ReadOnlyMemory<byte> Data)> messages)
+    {
+        if (messages.Count == 0)
+            return;
         session.QueueSqlCommand(
-            $"insert into {settings.Schema}.{Table} (message_id, data) values (?, ?)", messageId, data.ToArray());
+            $"insert into {settings.Schema}.{Table} (message_id, data) select * from unnest(?::text[], ?::bytea[])",
+            messages.Select(m => m.MessageId).ToArray(), messages.Select(m => m.Data.ToArray()).ToArray());
+    }
 
     /// <summary>Reads a message's bytes, or null when no such message is stored.</summary>
     public async Task<byte[]?> ReadAsync(string messageId, CancellationToken cancellationToken)

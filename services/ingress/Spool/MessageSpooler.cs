@@ -29,11 +29,9 @@ public sealed class MessageSpooler(
     {
         await using (var session = store.LightweightSession())
         {
-            foreach (var (received, data) in batch)
-            {
-                raw.Add(session, received.MessageId, data);
+            raw.Add(session, batch.Select(m => (m.Received.MessageId, m.Data)).ToList());
+            foreach (var (received, _) in batch)
                 session.Events.StartStream(received.MessageId, received);
-            }
 
             await session.SaveChangesAsync().ConfigureAwait(false);
         }
