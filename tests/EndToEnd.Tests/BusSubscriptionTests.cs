@@ -12,6 +12,8 @@ namespace Pipeline.EndToEnd.Tests;
 /// </summary>
 public sealed class bus_subscriptions
 {
+    private static readonly string[] Names = ["msg:received", "msg:delivery"];
+
     private sealed record Seen(string Name, string MessageId, long Sequence, bool Replayed);
 
     // The subscriber's consumer: what docs/subscribing.md shows, recording what it sees.
@@ -81,7 +83,7 @@ public sealed class bus_subscriptions
             Assert.DoesNotContain(live, s => s.Replayed);
             Assert.True(live[0].Sequence < live[1].Sequence);
 
-            var (status, body) = await history.PostJsonAsync("/replay", new { target = "bus", fromSequence = live[0].Sequence, names = new[] { "msg:received", "msg:delivery" } });
+            var (status, body) = await history.PostJsonAsync("/replay", new { target = "bus", fromSequence = live[0].Sequence, names = Names });
             Assert.True(status == System.Net.HttpStatusCode.OK, body.ToString());
             for (var i = 0; i < 300 && Mine().Count < 4; i++)
                 await Task.Delay(100);

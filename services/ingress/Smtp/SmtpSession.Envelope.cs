@@ -44,7 +44,7 @@ public sealed partial class SmtpSession
             keywords = [.. keywords, "PRDR"];
         if (_options.EnhancedStatusCodes)
             keywords = [.. keywords, "ENHANCEDSTATUSCODES"];
-        await ReplyAsync(ct, "250", [.. keywords, "HELP"]).ConfigureAwait(false);
+        await ReplyAsync("250", [.. keywords, "HELP"], ct).ConfigureAwait(false);
     }
 
     private async Task MailAsync(SmtpCommand command, CancellationToken ct)

@@ -108,11 +108,11 @@ public sealed partial class SmtpSession
     private Task ReplyAsync(string reply, CancellationToken ct) => WriteAsync(reply + "\r\n", ct);
 
     // A multi-line reply: code-text lines, then code SP text (RFC 5321 §4.2.1).
-    private Task ReplyAsync(CancellationToken ct, string code, params string[] lines)
+    private Task ReplyAsync(string code, IReadOnlyList<string> lines, CancellationToken ct)
     {
         var text = new StringBuilder();
-        for (var i = 0; i < lines.Length; i++)
-            text.Append(code).Append(i == lines.Length - 1 ? ' ' : '-').Append(lines[i]).Append("\r\n");
+        for (var i = 0; i < lines.Count; i++)
+            text.Append(code).Append(i == lines.Count - 1 ? ' ' : '-').Append(lines[i]).Append("\r\n");
         return WriteAsync(text.ToString(), ct);
     }
 

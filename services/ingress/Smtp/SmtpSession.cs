@@ -265,7 +265,7 @@ public sealed partial class SmtpSession
             _closing = true;
             _closeReason = "too many syntax or protocol errors";
             var closing = EnhancedStatus.Of(reply) is { } enhanced ? $"{enhanced} too many syntax or protocol errors - closing connection" : "too many syntax or protocol errors - closing connection";
-            await ReplyAsync(ct, reply[..3], reply[4..], closing).ConfigureAwait(false);
+            await ReplyAsync(reply[..3], [reply[4..], closing], ct).ConfigureAwait(false);
             return;
         }
 

@@ -85,6 +85,6 @@ public sealed record DmarcRecord(
     }
 
     // A comma-separated list of DMARC URIs (§6.2): a URI with an optional "!size".
-    private static IReadOnlyList<string> Uris(string? value) =>
+    private static List<string> Uris(string? value) =>
         value is null ? [] : value.Split(',').Select(u => u.Trim()).Where(u => u.Length > 0 && Uri.TryCreate(u.Split('!')[0], UriKind.Absolute, out _)).ToList();
 }

@@ -13,7 +13,7 @@ public sealed class RedisUnavailableException(string message, Exception? inner =
 /// </summary>
 public sealed class RedisLookup(PolicyOptions options, ILogger<RedisLookup> log) : IAsyncDisposable
 {
-    private readonly IReadOnlyList<RedisServer> _servers = options.RedisServers.Select(RedisServer.Parse).ToList();
+    private readonly List<RedisServer> _servers = options.RedisServers.Select(RedisServer.Parse).ToList();
     private readonly Dictionary<RedisServer, Lazy<Task<ConnectionMultiplexer>>> _connections = [];
     private readonly Lock _lock = new();
 

@@ -101,7 +101,7 @@ public static class MacroExpander
             return false;
         var letter = body[0];
         var lower = char.ToLowerInvariant(letter);
-        if ("slodiphv".IndexOf(lower) < 0 && !(explanation && "crt".IndexOf(lower) >= 0))
+        if (!"slodiphv".Contains(lower, StringComparison.Ordinal) && !(explanation && "crt".Contains(lower, StringComparison.Ordinal)))
             return false;
         var i = 1;
         var digitsStart = i;

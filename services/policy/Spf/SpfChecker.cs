@@ -244,7 +244,7 @@ public sealed class SpfChecker(IDnsResolver dns)
         var names = await ValidatedNamesAsync(state).ConfigureAwait(false);
         state.ValidatedPtr = names.FirstOrDefault(n => n.Equals(domain, StringComparison.OrdinalIgnoreCase))
                              ?? names.FirstOrDefault(n => n.EndsWith("." + domain, StringComparison.OrdinalIgnoreCase))
-                             ?? names.FirstOrDefault() ?? "unknown";
+                             ?? (names.Count > 0 ? names[0] : "unknown");
         return state.ValidatedPtr;
     }
 

@@ -5,5 +5,9 @@ public abstract class ListeningServer(ServerProcess server, int port) : IAsyncDi
 {
     public int Port { get; } = port;
 
-    public ValueTask DisposeAsync() => server.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        GC.SuppressFinalize(this);
+        return server.DisposeAsync();
+    }
 }
