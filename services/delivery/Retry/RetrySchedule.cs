@@ -1,4 +1,5 @@
 using System.Globalization;
+using Pipeline.Infrastructure.Configuration;
 
 namespace Pipeline.Delivery.Retry;
 
@@ -31,7 +32,7 @@ public sealed class RetrySchedule
             var factor = 1.0;
             if (parts.Length == 4 && (!double.TryParse(parts[3], NumberStyles.Float, CultureInfo.InvariantCulture, out factor) || factor < 1))
                 throw new FormatException($"retry rule '{item}': the factor must be a number of at least 1");
-            var rule = new RetryRule(ParseTime(parts[1]), ParseTime(parts[2]), factor);
+            var rule = new RetryRule(EximTime.Parse(parts[1]), EximTime.Parse(parts[2]), factor);
             if (rule.Interval <= TimeSpan.Zero || (rules.Count > 0 && rule.Cutoff <= rules[^1].Cutoff))
                 throw new FormatException($"retry rule '{item}': intervals must be positive and cutoffs increase");
             rules.Add(rule);
@@ -70,44 +71,6 @@ public sealed class RetrySchedule
         }
 
         return null;
-    }
-
-    /// <summary>Parses an Exim time such as <c>15m</c>, <c>1h30m</c> or <c>5s</c>.</summary>
-    /// <exception cref="FormatException">The text is not a time.</exception>
-    public static TimeSpan ParseTime(string text)
-    {
-        var total = TimeSpan.Zero;
-        var number = 0L;
-        var digits = false;
-        foreach (var c in text.Trim())
-        {
-            if (char.IsAsciiDigit(c))
-            {
-                number = checked(number * 10 + (c - '0'));
-                digits = true;
-                continue;
-            }
-
-            if (!digits)
-                throw new FormatException($"'{text}' is not a time such as 15m");
-            total += c switch
-            {
-                's' => TimeSpan.FromSeconds(number),
-                'm' => TimeSpan.FromMinutes(number),
-                'h' => TimeSpan.FromHours(number),
-                'd' => TimeSpan.FromDays(number),
-                'w' => TimeSpan.FromDays(7 * number),
-                _ => throw new FormatException($"'{text}' is not a time such as 15m"),
-            };
-            number = 0;
-            digits = false;
-        }
-
-        if (digits)
-            total += TimeSpan.FromSeconds(number);
-        if (total <= TimeSpan.Zero)
-            throw new FormatException($"'{text}' is not a positive time");
-        return total;
     }
 
     private sealed record RetryRule(TimeSpan Cutoff, TimeSpan Interval, double Factor);

@@ -4,6 +4,7 @@ using System.Text;
 using Pipeline.Delivery.Protocol;
 using Pipeline.Delivery.Tls;
 using Pipeline.Infrastructure.Dns;
+using Pipeline.Infrastructure.Protocol;
 
 namespace Pipeline.Delivery.Smtp;
 

@@ -1,3 +1,4 @@
+using Pipeline.Infrastructure.Protocol;
 namespace Pipeline.Ingress.Protocol;
 
 /// <summary>

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using Pipeline.Infrastructure.Configuration;
 
 namespace Pipeline.Policy.Rules;
 
@@ -25,7 +26,8 @@ public sealed class RateLimiter(TimeProvider clock)
         var fields = value.Split('/').Select(f => f.Trim()).ToList();
         if (fields.Count < 2 || !double.TryParse(fields[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var maximum) || maximum < 0)
             throw new FormatException($"ratelimit '{value}': expected m / p / options / key");
-        var period = Period(fields[1]) ?? throw new FormatException($"ratelimit '{value}': bad period '{fields[1]}'");
+        if (!EximTime.TryParse(fields[1], out var period))
+            throw new FormatException($"ratelimit '{value}': bad period '{fields[1]}'");
         string per = "per_mail", key = defaultKey;
         bool strict = false, readOnly = false;
         foreach (var option in fields.Skip(2))
@@ -41,37 +43,6 @@ public sealed class RateLimiter(TimeProvider clock)
         }
 
         return new Limit(maximum, period, per, strict, readOnly, key);
-    }
-
-    // Exim's time intervals: a number and s, m, h, d or w, several run together (1h30m).
-    private static TimeSpan? Period(string text)
-    {
-        var total = TimeSpan.Zero;
-        var number = "";
-        foreach (var c in text)
-        {
-            if (char.IsAsciiDigit(c))
-            {
-                number += c;
-                continue;
-            }
-
-            if (number.Length == 0)
-                return null;
-            var n = int.Parse(number, CultureInfo.InvariantCulture);
-            total += c switch
-            {
-                's' => TimeSpan.FromSeconds(n), 'm' => TimeSpan.FromMinutes(n), 'h' => TimeSpan.FromHours(n),
-                'd' => TimeSpan.FromDays(n), 'w' => TimeSpan.FromDays(7 * n), _ => TimeSpan.MinValue,
-            };
-            if (total < TimeSpan.Zero)
-                return null;
-            number = "";
-        }
-
-        if (number.Length > 0)
-            total += TimeSpan.FromSeconds(int.Parse(number, CultureInfo.InvariantCulture));
-        return total > TimeSpan.Zero ? total : null;
     }
 
     /// <summary>Records an event of <paramref name="count"/> for <paramref name="limit"/> and tells whether the rate is now over it.</summary>

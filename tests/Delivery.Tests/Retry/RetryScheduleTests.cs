@@ -7,16 +7,6 @@ public class RetryScheduleTests
     private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     [Theory]
-    [InlineData("15m", 900)]
-    [InlineData("1h30m", 5400)]
-    [InlineData("2d", 172800)]
-    [InlineData("1w", 604800)]
-    [InlineData("5s", 5)]
-    [InlineData("90", 90)]
-    public void exim_times_parse(string text, int seconds) =>
-        Assert.Equal(TimeSpan.FromSeconds(seconds), RetrySchedule.ParseTime(text));
-
-    [Theory]
     [InlineData("")]
     [InlineData("F,2h")]
     [InlineData("X,2h,15m")]
