@@ -1,5 +1,6 @@
-using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.Caching.Memory;
+using Pipeline.Infrastructure.Caching;
 
 namespace Pipeline.Delivery.Retry;
 
@@ -7,20 +8,29 @@ namespace Pipeline.Delivery.Retry;
 /// Exim's host retry state: a server that could not be reached is held back until its next
 /// retry time, counted by the retry rules from its first failure, so that every message queued
 /// for it does not try it again meanwhile. It is per delivery process, and forgotten the
-/// moment a connection to the server succeeds.
+/// moment a connection to the server succeeds, when the retry rules have run their course
+/// from its first failure (their last cutoff), or, beyond <see cref="DefaultMaxServers"/>
+/// servers, the least recently used first.
 /// </summary>
-public sealed class HostRetry(DeliveryOptions options, TimeProvider clock)
+public sealed class HostRetry(DeliveryOptions options, TimeProvider clock, int maxServers = HostRetry.DefaultMaxServers) : IDisposable
 {
+    /// <summary>How many unreachable servers one delivery process remembers: 10,000.</summary>
+    public const int DefaultMaxServers = 10_000;
+
     private readonly RetrySchedule _rules = RetrySchedule.Parse(options.RetryRules);
-    private readonly ConcurrentDictionary<IPEndPoint, Down> _down = new();
+    private readonly MemoryCache _down = BoundedMemoryCache.Create(maxServers, clock);
+    private readonly Lock _update = new();
 
     private sealed record Down(DateTimeOffset FirstFailure, DateTimeOffset NextTry, string Error);
+
+    /// <summary>How many servers it holds retry times for now.</summary>
+    public int Count => _down.Count;
 
     /// <summary>Why <paramref name="server"/> must not be tried yet, or null when it may be.</summary>
     public string? Held(IPEndPoint server)
     {
         var now = clock.GetUtcNow();
-        return _down.TryGetValue(server, out var down) && down.NextTry > now
+        return _down.TryGetValue(server, out Down? down) && down is not null && down.NextTry > now
             ? $"retry time not reached for [{server.Address}]:{server.Port} (down since {down.FirstFailure:u}: {down.Error})"
             : null;
     }
@@ -29,11 +39,17 @@ public sealed class HostRetry(DeliveryOptions options, TimeProvider clock)
     public void Failed(IPEndPoint server, string error)
     {
         var now = clock.GetUtcNow();
-        _down.AddOrUpdate(server,
-            _ => new Down(now, _rules.Next(now, now) ?? now, error),
-            (_, down) => down with { NextTry = _rules.Next(down.FirstFailure, now) ?? now, Error = error });
+        lock (_update)
+        {
+            var first = _down.TryGetValue(server, out Down? down) && down is not null ? down.FirstFailure : now;
+            _down.Set(server, new Down(first, _rules.Next(first, now) ?? now, error),
+                BoundedMemoryCache.Until(first + _rules.GiveUpAfter));
+        }
     }
 
     /// <summary>Records that <paramref name="server"/> was reached.</summary>
-    public void Succeeded(IPEndPoint server) => _down.TryRemove(server, out _);
+    public void Succeeded(IPEndPoint server) => _down.Remove(server);
+
+    /// <inheritdoc />
+    public void Dispose() => _down.Dispose();
 }

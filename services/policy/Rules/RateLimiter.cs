@@ -1,4 +1,5 @@
-using System.Collections.Concurrent;
+using Microsoft.Extensions.Caching.Memory;
+using Pipeline.Infrastructure.Caching;
 using System.Globalization;
 using Pipeline.Infrastructure.Configuration;
 
@@ -12,9 +13,24 @@ namespace Pipeline.Policy.Rules;
 /// so a client that slows down gets through again; strict mode counts every event. Like each
 /// Exim host's hints database, each policy process keeps its own rates.
 /// </summary>
-public sealed class RateLimiter(TimeProvider clock)
+/// <remarks>
+/// The rates are bounded: at most <see cref="DefaultMaxKeys"/> keys (the least recently used
+/// go first), and a key is forgotten once its rate has decayed below one event: after p·ln(r)
+/// idle, at least one period. A forgotten key starts again at its event's count, which the
+/// remembered rate, c·p/i·(1 − a) + a·r, exceeds by less than that one event.
+/// </remarks>
+public sealed class RateLimiter(TimeProvider clock, int maxKeys = RateLimiter.DefaultMaxKeys) : IDisposable
 {
-    private readonly ConcurrentDictionary<string, (double Rate, DateTimeOffset Last)> _rates = new(StringComparer.Ordinal);
+    /// <summary>How many keys a policy process keeps rates for: 100,000, about 10 MB.</summary>
+    public const int DefaultMaxKeys = 100_000;
+
+    private readonly MemoryCache _rates = BoundedMemoryCache.Create(maxKeys, clock);
+    private readonly Lock _update = new();
+
+    private sealed record Stored(double Rate, DateTimeOffset Last);
+
+    /// <summary>How many keys it holds rates for now.</summary>
+    public int Count => _rates.Count;
 
     /// <summary>A parsed <c>ratelimit = m / p / options / key</c>.</summary>
     public sealed record Limit(double Maximum, TimeSpan Period, string Per, bool Strict, bool ReadOnly, string Key);
@@ -50,24 +66,33 @@ public sealed class RateLimiter(TimeProvider clock)
     {
         var id = $"{limit.Per}/{limit.Period.TotalSeconds}/{limit.Key}";
         var now = clock.GetUtcNow();
-        var over = false;
-        var rate = 0.0;
-        _rates.AddOrUpdate(id,
-            _ =>
+        lock (_update)
+        {
+            if (!_rates.TryGetValue(id, out Stored? stored) || stored is null)
             {
-                rate = count;
-                over = rate > limit.Maximum;
-                return (count, now);
-            },
-            (_, stored) =>
-            {
-                var interval = Math.Max((now - stored.Last).TotalSeconds, 1e-3);
-                var ratio = interval / limit.Period.TotalSeconds;
-                var a = Math.Exp(-ratio);
-                rate = (1 - a) * count / ratio + a * stored.Rate;
-                over = rate > limit.Maximum;
-                return limit.ReadOnly || (over && !limit.Strict) ? stored : (rate, now);
-            });
-        return (over, rate);
+                // A key's first event sets its rate, as in Exim.
+                Keep(id, count, now, limit.Period);
+                return (count > limit.Maximum, count);
+            }
+
+            var interval = Math.Max((now - stored.Last).TotalSeconds, 1e-3);
+            var ratio = interval / limit.Period.TotalSeconds;
+            var a = Math.Exp(-ratio);
+            var rate = (1 - a) * count / ratio + a * stored.Rate;
+            var over = rate > limit.Maximum;
+            if (!limit.ReadOnly && !(over && !limit.Strict))
+                Keep(id, rate, now, limit.Period);
+            return (over, rate);
+        }
     }
+
+    // Kept until the rate has decayed below one event (a·r < 1 once i > p·ln r), a year at most.
+    private void Keep(string id, double rate, DateTimeOffset now, TimeSpan period)
+    {
+        var idle = TimeSpan.FromSeconds(Math.Min(period.TotalSeconds * Math.Max(1, Math.Log(Math.Max(rate, 1))), TimeSpan.FromDays(365).TotalSeconds));
+        _rates.Set(id, new Stored(rate, now), BoundedMemoryCache.Until(now + idle));
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _rates.Dispose();
 }

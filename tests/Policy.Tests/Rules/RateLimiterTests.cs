@@ -46,3 +46,45 @@ public class RateLimiterTests
         }
     }
 }
+
+public class RateLimiterBoundsTests
+{
+    private sealed class Clock : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; } = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
+
+        public override DateTimeOffset GetUtcNow() => Now;
+    }
+
+    [Fact]
+    public void a_million_distinct_keys_leave_at_most_the_cap()
+    {
+        using var limiter = new RateLimiter(new Clock(), maxKeys: 1000);
+        for (var i = 0; i < 1_000_000; i++)
+            limiter.Record(RateLimiter.Parse($"10 / 1h / key{i}", "k"), 1);
+        Assert.InRange(limiter.Count, 1, 1000);
+    }
+
+    [Fact]
+    public void a_key_idle_past_its_period_is_forgotten_and_a_busy_one_is_kept()
+    {
+        var clock = new Clock();
+        using var limiter = new RateLimiter(clock);
+        var idle = RateLimiter.Parse("100 / 1h / strict / idle", "k");
+        var busy = RateLimiter.Parse("100 / 1h / strict / busy", "k");
+        limiter.Record(idle, 1);
+        for (var i = 0; i < 50; i++)
+        {
+            clock.Now += TimeSpan.FromSeconds(10);
+            limiter.Record(busy, 1);
+        }
+
+        // An hour and a half on, the idle key's single event has decayed below one: it is gone,
+        // and its next event starts again at its count. The busy key's rate (about 45 an hour
+        // after this pause) is still remembered and decays.
+        clock.Now += TimeSpan.FromMinutes(90);
+        Assert.Equal(1, limiter.Record(idle, 1).Rate);
+        var rate = limiter.Record(busy, 1).Rate;
+        Assert.InRange(rate, 5, 40);
+    }
+}
