@@ -104,16 +104,19 @@ public static partial class BounceMessage
         return status;
     }
 
-    // The RFC 3463 code: the server's enhanced code when its reply had one, else its class.
+    // The RFC 3463 code: the server's enhanced code when its reply had one, else its class. A
+    // recipient reported under "Action: failed" failed for good, so its status is always of
+    // class 5 (RFC 3464 §2.3.3): a recipient whose retry time ran out gets 5.4.7 (delivery
+    // time expired), whatever temporary reply it last had.
     private static string StatusCode(BounceFailure failure)
     {
         if (failure.Expired)
-            return "4.4.7"; // delivery time expired
+            return "5.4.7";
         var reply = ReplyPattern().Match(failure.Reason);
         if (!reply.Success)
             return "5.0.0";
         var enhanced = EnhancedPattern().Match(reply.Value);
-        return enhanced.Success ? enhanced.Groups[1].Value : $"{reply.Value[0]}.0.0";
+        return enhanced.Success ? $"5{enhanced.Groups[1].Value[1..]}" : "5.0.0";
     }
 
     private static TextRfc822Headers Headers(ReadOnlySpan<byte> original)

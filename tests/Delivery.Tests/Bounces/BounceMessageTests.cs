@@ -73,10 +73,17 @@ public class BounceMessageTests
             new BounceFailure(Recipient.Parse("a@example.test"), "SMTP error from remote mail server after end of data: 554 rejected", "mx"),
             new BounceFailure(Recipient.Parse("b@example.test"), "all relevant MX records point to non-existent hosts", null),
             new BounceFailure(Recipient.Parse("c@example.test"), "retry timeout exceeded: Connection refused", null, Expired: true),
+            new BounceFailure(Recipient.Parse("d@example.test"),
+                "retry timeout exceeded: SMTP error from remote mail server after RCPT TO:<d@example.test>: 451 4.3.0 try later", "mx", Expired: true),
+            new BounceFailure(Recipient.Parse("e@example.test"), "SMTP error from remote mail server after end of data: 550 5.7.1 no", "mx"),
         };
         var report = Assert.IsType<MultipartReport>(Parse(BounceMessage.Create(Received(), Original, failures, "mta.test", 1000, Now)).Body);
         var status = Assert.IsType<MessageDeliveryStatus>(report[1]);
-        Assert.Equal(["5.0.0", "5.0.0", "4.4.7"], status.StatusGroups.Skip(1).Select(g => g["Status"]));
+        // RFC 3464 §2.3.3 and RFC 3463: "Action: failed" carries a 5.x.x status, 5.4.7 when the retry time ran out.
+        var recipients = status.StatusGroups.Skip(1).Where(g => g.Count > 0).ToList();
+        Assert.Equal(["5.0.0", "5.0.0", "5.4.7", "5.4.7", "5.7.1"], recipients.Select(g => g["Status"]));
+        Assert.All(recipients, g => Assert.Equal("failed", g["Action"]));
+        Assert.Equal("smtp; 451 4.3.0 try later", status.StatusGroups[4]["Diagnostic-Code"]);
         Assert.Equal("smtp; 554 rejected", status.StatusGroups[1]["Diagnostic-Code"]);
         Assert.Null(status.StatusGroups[2]["Diagnostic-Code"]);
     }
