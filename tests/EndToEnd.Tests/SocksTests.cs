@@ -118,4 +118,27 @@ public sealed class socks5_proxies
 
         Assert.Empty(sink.Messages);
     }
+
+    [Fact]
+    public async Task the_proxy_of_higher_priority_is_used_whatever_its_place_in_the_list()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        await using var listedFirst = await Socks5Proxy.StartAsync();
+        await using var preferred = await Socks5Proxy.StartAsync();
+        var settings = new PipelineSettings();
+        await using var pipeline = await PipelineProcess.StartAsync(settings.For(
+            extra: Through(sink.Port, listedFirst.Specification("pri=1"), preferred.Specification("pri=2"))));
+
+        using var history = new HistoryClient(settings.HttpPort);
+        for (var i = 0; i < 3; i++)
+        {
+            var (id, own) = await SendAsync(settings);
+            own.Dispose();
+            Assert.Equal("msg:delivery", (await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30)))[1]);
+            var delivery = (await EventsAsync(history, $"/messages/{id}/events"))[1].GetProperty("data");
+            Assert.Equal($"[127.0.0.1]:{preferred.Port}", delivery.GetProperty("proxy").GetString());
+        }
+
+        Assert.DoesNotContain($"PRX=[127.0.0.1]:{listedFirst.Port}", pipeline.Output, StringComparison.Ordinal);
+    }
 }

@@ -86,7 +86,8 @@ public sealed class SmtpClientConnection : IAsyncDisposable
 
     /// <summary>
     /// Connects to <paramref name="server"/> through the first of <paramref name="proxies"/>
-    /// that can be reached (Exim's <c>socks_proxy</c>), or directly when there are none.
+    /// that can be reached, tried by priority and weight (<see cref="SocksProxyOrder"/>, Exim's
+    /// <c>socks_proxy</c>), or directly when there are none.
     /// <paramref name="timeout"/> covers all the attempts; each proxy's own <c>tmo</c> bounds
     /// its share. A proxy that cannot be reached passes the turn to the next; one that is
     /// reached but refuses ends the attempt, as the server is then what failed.
@@ -101,7 +102,7 @@ public sealed class SmtpClientConnection : IAsyncDisposable
 
         var deadline = DateTimeOffset.UtcNow + timeout;
         SocketException? last = null;
-        foreach (var proxy in proxies)
+        foreach (var proxy in SocksProxyOrder.Arrange(proxies, Random.Shared))
         {
             var left = deadline - DateTimeOffset.UtcNow;
             if (left <= TimeSpan.Zero)

@@ -6,11 +6,13 @@ namespace Pipeline.Delivery.Socks;
 /// <summary>
 /// One SOCKS5 proxy of <c>Delivery:SocksProxy</c>, in the form of Exim's <c>socks_proxy</c>:
 /// an IP address followed by options, <c>IP [auth=none|name] [name=USER] [pass=PASSWORD]
-/// [port=1080] [tmo=5]</c>. With <c>auth=name</c> the proxy is asked for RFC 1929
-/// username/password authentication; <c>tmo</c> bounds, in seconds, the connection to the
-/// proxy and its negotiation.
+/// [port=1080] [tmo=5] [pri=1] [weight=1]</c>. With <c>auth=name</c> the proxy is asked for
+/// RFC 1929 username/password authentication; <c>tmo</c> bounds, in seconds, the connection to
+/// the proxy and its negotiation; <c>pri</c> and <c>weight</c> order the proxies
+/// (<see cref="SocksProxyOrder"/>).
 /// </summary>
-public sealed record SocksProxy(IPAddress Address, int Port, string? UserName, string? Password, TimeSpan Timeout)
+public sealed record SocksProxy(IPAddress Address, int Port, string? UserName, string? Password, TimeSpan Timeout, int Priority = 1,
+    int Weight = 1)
 {
     /// <summary>The proxy's port when none is given.</summary>
     public const int DefaultPort = 1080;
@@ -33,6 +35,7 @@ public sealed record SocksProxy(IPAddress Address, int Port, string? UserName, s
 
         var port = DefaultPort;
         var timeout = TimeSpan.FromSeconds(5);
+        int priority = 1, weight = 1;
         string? auth = null, name = null, password = null;
         foreach (var word in words.Skip(1))
         {
@@ -62,11 +65,16 @@ public sealed record SocksProxy(IPAddress Address, int Port, string? UserName, s
                         throw new FormatException($"tmo={value} is not a number of seconds");
                     timeout = TimeSpan.FromSeconds(seconds);
                     break;
-                case "pri" or "weight":
-                    // Exim's ordering options; proxies here are tried in the order given.
+                case "pri":
+                    if (!int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out priority))
+                        throw new FormatException($"pri={value} is not a whole number");
+                    break;
+                case "weight":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out weight) || weight < 1)
+                        throw new FormatException($"weight={value} is not a whole number of at least 1");
                     break;
                 default:
-                    throw new FormatException($"unknown option '{word[..equals]}' (known: auth, name, pass, port, tmo)");
+                    throw new FormatException($"unknown option '{word[..equals]}' (known: auth, name, pass, port, tmo, pri, weight)");
             }
         }
 
@@ -77,10 +85,10 @@ public sealed record SocksProxy(IPAddress Address, int Port, string? UserName, s
                 throw new FormatException("auth=name needs name=... and pass=...");
             if (System.Text.Encoding.UTF8.GetByteCount(name) > 255 || System.Text.Encoding.UTF8.GetByteCount(password) > 255)
                 throw new FormatException("name and pass are limited to 255 bytes each (RFC 1929)");
-            return new SocksProxy(address, port, name, password, timeout);
+            return new SocksProxy(address, port, name, password, timeout, priority, weight);
         }
 
-        return new SocksProxy(address, port, null, null, timeout);
+        return new SocksProxy(address, port, null, null, timeout, priority, weight);
     }
 
     /// <summary>The proxy as Exim's log shows it, <c>[address]:port</c>; never the password.</summary>

@@ -64,3 +64,41 @@ public class SocksProxyTests
         Assert.Equal("Delivery:SocksProxy:1: port=x is not a port number", e.Message);
     }
 }
+
+public class SocksProxyOrderTests
+{
+    private static SocksProxy Proxy(string specification) => SocksProxy.Parse(specification);
+
+    [Fact]
+    public void pri_and_weight_default_to_one_and_are_read()
+    {
+        Assert.Equal((1, 1), (Proxy("192.0.2.1").Priority, Proxy("192.0.2.1").Weight));
+        var proxy = Proxy("192.0.2.1 pri=3 weight=5");
+        Assert.Equal((3, 5), (proxy.Priority, proxy.Weight));
+        Assert.Throws<FormatException>(() => Proxy("192.0.2.1 weight=0"));
+        Assert.Throws<FormatException>(() => Proxy("192.0.2.1 pri=high"));
+    }
+
+    [Fact]
+    public void higher_priorities_are_tried_first_whatever_the_draw()
+    {
+        var low = Proxy("192.0.2.1 pri=1");
+        var high = Proxy("192.0.2.2 pri=5");
+        var middle = Proxy("192.0.2.3 pri=2 weight=100");
+        var random = new Random(7);
+        for (var i = 0; i < 100; i++)
+            Assert.Equal([high, middle, low], SocksProxyOrder.Arrange([low, high, middle], random));
+    }
+
+    [Fact]
+    public void within_a_priority_each_proxy_comes_first_in_proportion_to_its_weight()
+    {
+        var one = Proxy("192.0.2.1 weight=1");
+        var three = Proxy("192.0.2.2 weight=3");
+        var random = new Random(42);
+        var first = Enumerable.Range(0, 40_000).Select(_ => SocksProxyOrder.Arrange([one, three], random)).ToList();
+        Assert.All(first, order => Assert.Equal(2, order.Count));
+        var share = first.Count(order => order[0] == three) / 40_000.0;
+        Assert.InRange(share, 0.73, 0.77);
+    }
+}
