@@ -47,8 +47,15 @@ public sealed class DomainList
             return (negated, _ => true);
         if (text.StartsWith('^'))
         {
-            var regex = new Regex(text, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-            return (negated, regex.IsMatch);
+            try
+            {
+                var regex = new Regex(text, RegexOptions.IgnoreCase | RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+                return (negated, regex.IsMatch);
+            }
+            catch (ArgumentException e)
+            {
+                throw new FormatException($"'{item}' is not a regular expression: {e.Message}", e);
+            }
         }
 
         if (text.StartsWith('*'))

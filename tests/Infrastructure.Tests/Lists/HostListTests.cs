@@ -33,4 +33,38 @@ public class HostListTests
     [InlineData("")]
     public void items_that_are_not_addresses_are_refused(string item) =>
         Assert.Throws<FormatException>(() => new HostList([item]));
+
+    [Theory]
+    [InlineData("mx1.example.com", "mx1.example.com", true)]
+    [InlineData("mx1.example.com", "MX1.Example.COM.", true)]
+    [InlineData("mx1.example.com", "mx2.example.com", false)]
+    [InlineData("*.example.com", "mx1.example.com", true)]
+    [InlineData("*.example.com", "example.com", false)]
+    [InlineData("*example.com", "example.com", true)]
+    [InlineData(@"^mx\d\.example\.com$", "mx7.example.com", true)]
+    [InlineData(@"^mx\d\.example\.com$", "mxa.example.com", false)]
+    [InlineData("*.example.com", null, false)]
+    [InlineData("*.example.com", "192.0.2.1", false)]
+    public void in_delivery_lists_names_and_name_patterns_match_the_hosts_name(string item, string? name, bool expected) =>
+        Assert.Equal(expected, new HostList([item], names: true).Contains(IPAddress.Parse("192.0.2.1"), name));
+
+    [Fact]
+    public void two_names_on_one_address_are_told_apart_and_addresses_still_match()
+    {
+        var list = new HostList(["!mx-plain.example.com", "*.example.com", "198.51.100.0/24"], names: true);
+        var shared = IPAddress.Parse("192.0.2.1");
+        Assert.True(list.Contains(shared, "mx-ocsp.example.com"));
+        Assert.False(list.Contains(shared, "mx-plain.example.com"));
+        Assert.False(list.Contains(shared, null));
+        Assert.True(list.Contains(IPAddress.Parse("198.51.100.7"), "other.test"));
+    }
+
+    [Theory]
+    [InlineData("10.0.0.0/33")]
+    [InlineData("")]
+    [InlineData("host name")]
+    [InlineData("^(unclosed")]
+    [InlineData("*.exa mple.com")]
+    public void delivery_lists_refuse_what_is_neither_address_nor_name(string item) =>
+        Assert.Throws<FormatException>(() => new HostList([item], names: true));
 }
