@@ -29,27 +29,29 @@ internal sealed class Attempt(MessageReceived received, int number)
     /// <summary>The message stream's new events, in order.</summary>
     public List<object> Events { get; } = [];
 
-    /// <summary>The open connections this attempt carried transactions on, to hand back to the pool once it is recorded.</summary>
-    public List<SmtpClientConnection> UsedConnections { get; } = [];
+    /// <summary>An open connection this attempt carried a transaction on, with the server slot (<see cref="ServerSlots"/>) it holds.</summary>
+    public sealed record HeldConnection(SmtpClientConnection Connection, IDisposable Slot);
 
-    private readonly List<IDisposable> _slots = [];
+    /// <summary>
+    /// The open connections this attempt carried transactions on: they go back to the pool,
+    /// and their slots are given back, only once the attempt is recorded.
+    /// </summary>
+    public List<HeldConnection> Held { get; } = [];
 
-    public void Used(SmtpClientConnection connection) => UsedConnections.Add(connection);
+    /// <summary>Keeps <paramref name="connection"/> and its <paramref name="slot"/> until the attempt is recorded.</summary>
+    public void Hold(SmtpClientConnection connection, IDisposable slot) => Held.Add(new HeldConnection(connection, slot));
 
-    public void Used(SmtpClientConnection connection, IDisposable slot)
+    /// <summary>A held connection made as <paramref name="key"/> says, which can carry another transaction of this attempt.</summary>
+    public HeldConnection? Holding(ConnectionKey key) => Held.Find(h => h.Connection.Key == key);
+
+    /// <summary>A held connection to <paramref name="server"/>, made otherwise: its slot is the one this attempt has for that server.</summary>
+    public HeldConnection? HoldingServer(IPEndPoint server) => Held.Find(h => h.Connection.Key.Server.Equals(server));
+
+    /// <summary>Lets go of a held connection (to close it), handing back its slot, still taken.</summary>
+    public IDisposable Release(HeldConnection held)
     {
-        Used(connection);
-        Hold(slot);
-    }
-
-    /// <summary>Keeps a server slot (<see cref="ServerSlots"/>) until the attempt's connections are back in the pool.</summary>
-    public void Hold(IDisposable slot) => _slots.Add(slot);
-
-    public void ReleaseSlots()
-    {
-        foreach (var slot in _slots)
-            slot.Dispose();
-        _slots.Clear();
+        Held.Remove(held);
+        return held.Slot;
     }
 
     /// <summary>The recipients that failed for good in this attempt, for the bounce.</summary>
@@ -99,7 +101,19 @@ internal sealed class Attempt(MessageReceived received, int number)
         _logLines.Add(log => log.Failed(Id, recipient.Address, router, null, error));
     }
 
-    public void Record(RecipientOutcome outcome, MessageDeliverer.HostDelivery via)
+    /// <summary>Records the outcome of a transaction on <paramref name="connection"/>, recipient by recipient.</summary>
+    public void Record(TransportResult result, SmtpClientConnection connection, RouteHost host, Route route)
+    {
+        var delivery = new HostDelivery(host, connection.Key.Server, connection.LocalEndPoint, route.RouterName, connection.Id, connection.Proxy,
+            connection.Tls);
+        foreach (var outcome in result.Recipients)
+            Record(outcome, delivery);
+    }
+
+    private sealed record HostDelivery(RouteHost Host, IPEndPoint Server, IPEndPoint Local, string RouterName, string ConnectionId,
+        Socks.SocksProxy? Proxy, Tls.TlsSessionInfo? Tls);
+
+    private void Record(RecipientOutcome outcome, HostDelivery via)
     {
         var recipient = outcome.Recipient;
         var address = via.Server.Address.ToText();

@@ -45,7 +45,9 @@ public sealed class DeliveryOptions
     /// <summary>
     /// The servers with which PRDR (draft-hall-prdr-00) is used when they offer it and a
     /// transaction has several recipients (Exim's <c>hosts_try_prdr</c>): a host list of
-    /// addresses and CIDR blocks. Defaults to <c>*</c>, as in Exim; empty: never.
+    /// addresses, CIDR blocks and host names (<c>mx1.example.com</c>, <c>*.example.com</c>,
+    /// <c>^regex</c>) matched against the route's or MX record's host name. Defaults to
+    /// <c>*</c>, as in Exim; empty: never. The TLS, DANE and OCSP host lists below take the same items.
     /// </summary>
     public List<string> HostsTryPrdr { get; set; } = ["*"];
 
@@ -241,7 +243,8 @@ public sealed class DeliveryOptions
     {
         try
         {
-            return new HostList(items);
+            // Delivery knows each server's name (the route's or MX record's): names match too.
+            return new HostList(items, names: true);
         }
         catch (FormatException e)
         {

@@ -12,8 +12,13 @@ namespace Pipeline.Delivery.Routing;
 /// <param name="Interfaces">The local addresses to send from; empty: the system chooses.</param>
 public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bool Secure = false, IReadOnlyList<IPAddress>? Interfaces = null)
 {
-    /// <summary>Recipients with equal keys can share a transaction.</summary>
-    public string Key => $"{RouterName}|{string.Join(',', Hosts.Select(h => $"{h.Name}:{h.Port}"))}|{string.Join(',', Interfaces ?? [])}";
+    /// <summary>
+    /// Recipients with equal keys share a transaction: the same router, interfaces and hosts,
+    /// where hosts of equal preference count as the same in any order (Exim's same_hosts), so
+    /// that two domains whose equal MX hosts were shuffled differently still go together.
+    /// </summary>
+    public string Key =>
+        $"{RouterName}|{string.Join(',', Hosts.GroupBy(h => h.Preference).Select(g => string.Join('+', g.Select(h => $"{h.Name.ToLowerInvariant()}:{h.Port}").Order(StringComparer.Ordinal))))}|{string.Join(',', Interfaces ?? [])}";
 
     /// <summary>The local address to reach <paramref name="server"/> from: the first interface of its family, or null.</summary>
     public IPAddress? InterfaceFor(IPAddress server) => Interfaces?.FirstOrDefault(i => i.AddressFamily == server.AddressFamily);
@@ -26,7 +31,10 @@ public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bo
 /// Once resolved: true when the route and the host's address lookup were DNSSEC-validated
 /// (Exim's <c>$lookup_dnssec_authenticated</c>).
 /// </param>
-public sealed record RouteHost(string Name, int Port, bool DnssecAuthenticated = false);
+/// <param name="Preference">
+/// The MX preference; a route's hosts count their place in its list, so none are equal.
+/// </param>
+public sealed record RouteHost(string Name, int Port, bool DnssecAuthenticated = false, int Preference = 0);
 
 /// <summary>The outcome of routing one recipient.</summary>
 /// <param name="Route">The route, when one was found.</param>

@@ -25,12 +25,16 @@ public sealed class Router
         _defaultPort = options.Port;
         _interfaces = options.Interface.Select(IPAddress.Parse).ToList();
         _table = options.Routes
-            .Select(r => (new DomainList(r.Domains), (IReadOnlyList<RouteHost>)r.Hosts.Select(ParseHost).ToList(),
+            .Select(r => (new DomainList(r.Domains), (IReadOnlyList<RouteHost>)r.Hosts.Select((h, i) => ParseHost(h) with { Preference = i }).ToList(),
                 r.Interface is null ? _interfaces : (IReadOnlyList<IPAddress>)r.Interface.Select(IPAddress.Parse).ToList()))
             .ToList();
     }
 
-    /// <summary>Finds the hosts for <paramref name="domain"/>.</summary>
+    /// <summary>
+    /// Finds the hosts for <paramref name="domain"/>. MX hosts of equal preference come in a
+    /// new random order at each call: a caller routes each domain once per attempt, so that all
+    /// its recipients share one order, and one transaction.
+    /// </summary>
     public async Task<RoutingResult> RouteAsync(string domain, CancellationToken cancellationToken)
     {
         foreach (var (domains, hosts, interfaces) in _table)
@@ -53,7 +57,7 @@ public sealed class Router
                     .GroupBy(r => r.Preference)
                     .OrderBy(g => g.Key)
                     .SelectMany(g => g.OrderBy(_ => Random.Shared.Next()))
-                    .Select(r => new RouteHost(r.Exchange, _defaultPort))
+                    .Select(r => new RouteHost(r.Exchange, _defaultPort, Preference: r.Preference))
                     .ToList();
                 return new RoutingResult(new Route("dnslookup", ordered, mx.Authenticated, _interfaces));
             case DnsStatus.NoData:

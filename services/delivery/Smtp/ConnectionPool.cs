@@ -8,10 +8,11 @@ using Pipeline.Infrastructure.Store;
 namespace Pipeline.Delivery.Smtp;
 
 /// <summary>
-/// Open SMTP connections waiting for their next transaction, per server address and port and
-/// local interface: messages for the same server sent from the same interface go down one
-/// connection, one after the other, instead of each opening its own (Exim does the same within
-/// a queue run); messages bound to different interfaces never share one. A connection carries at
+/// Open SMTP connections waiting for their next transaction, per <see cref="ConnectionKey"/>:
+/// messages for the same server, reached by the same name from the same interface and secured
+/// the same way, go down one connection, one after the other, instead of each opening its own
+/// (Exim does the same within a queue run); messages bound to different interfaces, or for
+/// another name on the same address, never share one. A connection carries at
 /// most <see cref="DeliveryOptions.ConnectionMaxMessages"/> transactions and waits idle at
 /// most <see cref="DeliveryOptions.ConnectionIdleTimeout"/>; then it says QUIT, and its
 /// <c>tcp:close</c> is written on its own stream.
@@ -19,13 +20,19 @@ namespace Pipeline.Delivery.Smtp;
 public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions options, StreamEventWriter events, IEventAction eventAction)
     : BackgroundService
 {
-    private readonly Dictionary<(IPEndPoint Server, IPAddress? Interface), Stack<SmtpClientConnection>> _idle = [];
+    private readonly Dictionary<ConnectionKey, Stack<SmtpClientConnection>> _idle = [];
 
-    /// <summary>An idle connection to <paramref name="server"/> from <paramref name="local"/> (null: the system's choice), or null.</summary>
-    public SmtpClientConnection? TryTake(IPEndPoint server, IPAddress? local)
+    /// <summary>An idle connection made as <paramref name="key"/> says, or null.</summary>
+    public SmtpClientConnection? TryTake(ConnectionKey key)
     {
         lock (_idle)
-            return _idle.TryGetValue((server, local), out var stack) && stack.TryPop(out var connection) ? connection : null;
+        {
+            if (!_idle.TryGetValue(key, out var stack) || !stack.TryPop(out var connection))
+                return null;
+            if (stack.Count == 0)
+                _idle.Remove(key);
+            return connection;
+        }
     }
 
     /// <summary>Hands a connection back after a completed transaction; it closes when it has carried enough.</summary>
@@ -40,9 +47,8 @@ public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions opti
         connection.IdleSince = DateTimeOffset.UtcNow;
         lock (_idle)
         {
-            var key = (connection.Server, connection.Interface);
-            if (!_idle.TryGetValue(key, out var stack))
-                _idle[key] = stack = new Stack<SmtpClientConnection>();
+            if (!_idle.TryGetValue(connection.Key, out var stack))
+                _idle[connection.Key] = stack = new Stack<SmtpClientConnection>();
             stack.Push(connection);
         }
     }
@@ -82,14 +88,14 @@ public sealed class ConnectionPool(SmtpTransport transport, DeliveryOptions opti
         var expired = new List<SmtpClientConnection>();
         lock (_idle)
         {
-            foreach (var (server, stack) in _idle.ToList())
+            foreach (var (key, stack) in _idle.ToList())
             {
                 var keep = stack.Where(c => c.IdleSince > idleBefore).Reverse().ToList();
                 expired.AddRange(stack.Where(c => c.IdleSince <= idleBefore));
                 if (keep.Count == 0)
-                    _idle.Remove(server);
+                    _idle.Remove(key);
                 else
-                    _idle[server] = new Stack<SmtpClientConnection>(keep);
+                    _idle[key] = new Stack<SmtpClientConnection>(keep);
             }
         }
 

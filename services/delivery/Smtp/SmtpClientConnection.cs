@@ -45,13 +45,16 @@ public sealed class SmtpClientConnection : IAsyncDisposable
     /// <summary>The connection's stream key in the event store.</summary>
     public string Id { get; } = $"out-{Guid.CreateVersion7():N}";
 
-    /// <summary>The name of the host it reaches (<c>$host</c>).</summary>
+    /// <summary>The name of the host it reaches (<c>$host</c>), as the route or MX record gave it.</summary>
     public string HostName { get; set; } = "";
+
+    /// <summary>How it was made and secured, and so which deliveries may share it.</summary>
+    public ConnectionKey Key { get; set; } = null!;
 
     /// <summary>The server's EHLO reply, once the session is open; null after HELO.</summary>
     public SmtpReply? Hello { get; set; }
 
-    /// <summary>How many transactions it carried.</summary>
+    /// <summary>How many transactions it carried to their end (a broken one does not count).</summary>
     public int Transactions { get; set; }
 
     /// <summary>When it was last handed back idle.</summary>
@@ -59,8 +62,8 @@ public sealed class SmtpClientConnection : IAsyncDisposable
 
     /// <summary>Connects to <paramref name="server"/> within <paramref name="timeout"/>.</summary>
     /// <exception cref="SocketException">The connection failed or timed out (<see cref="SocketError.TimedOut"/>).</exception>
-    public static async Task<SmtpClientConnection> ConnectAsync(IPEndPoint server, TimeSpan timeout, CancellationToken cancellationToken,
-        IPAddress? local = null)
+    private static async Task<SmtpClientConnection> ConnectDirectAsync(IPEndPoint server, TimeSpan timeout, IPAddress? local,
+        CancellationToken cancellationToken)
     {
         var socket = new Socket(server.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         if (local is not null)
@@ -98,7 +101,7 @@ public sealed class SmtpClientConnection : IAsyncDisposable
         IReadOnlyList<SocksProxy> proxies, IPAddress? local, CancellationToken cancellationToken)
     {
         if (proxies.Count == 0)
-            return await ConnectAsync(server, timeout, cancellationToken, local).ConfigureAwait(false);
+            return await ConnectDirectAsync(server, timeout, local, cancellationToken).ConfigureAwait(false);
 
         var deadline = DateTimeOffset.UtcNow + timeout;
         SocketException? last = null;
@@ -111,8 +114,8 @@ public sealed class SmtpClientConnection : IAsyncDisposable
             SmtpClientConnection connection;
             try
             {
-                connection = await ConnectAsync(proxy.EndPoint, share, cancellationToken,
-                    local?.AddressFamily == proxy.Address.AddressFamily ? local : null).ConfigureAwait(false);
+                connection = await ConnectDirectAsync(proxy.EndPoint, share,
+                    local?.AddressFamily == proxy.Address.AddressFamily ? local : null, cancellationToken).ConfigureAwait(false);
             }
             catch (SocketException e)
             {

@@ -34,17 +34,17 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
 
     /// <summary>
     /// Reads the greeting and says hello, then, when <paramref name="tryTls"/> and the
-    /// server's <see cref="TlsHostPolicy"/> allow, STARTTLS (RFC 3207) and hello again.
+    /// connection's key allow (<see cref="ConnectionKey.EffectiveTls"/>), STARTTLS (RFC 3207)
+    /// and hello again. Under DANE with usable TLSA records (<see cref="ConnectionKey.Dane"/>)
+    /// TLS is required and the records alone authenticate the server.
     /// </summary>
-    /// <param name="connection">The new connection.</param>
+    /// <param name="connection">The new connection, its <see cref="SmtpClientConnection.Key"/> set.</param>
     /// <param name="tryTls">False to stay in the clear (after a failed TLS session where TLS is not required).</param>
-    /// <param name="dane">DNSSEC-validated TLSA records: TLS is then required and they alone authenticate the server.</param>
-    /// <param name="cancellationToken">Cancels the whole exchange.</param>
     /// <param name="onGreeting">The event action's smtp:connect: a result closes the connection.</param>
     /// <param name="onCertificate">The event action's tls:cert, per certificate and depth: a result refuses verification.</param>
-    public async Task<OpenResult> OpenAsync(SmtpClientConnection connection, bool tryTls, IReadOnlyList<TlsaRecord>? dane,
-        CancellationToken cancellationToken, Func<SmtpReply, Task<string?>>? onGreeting = null,
-        Func<int, X509Certificate2, string?>? onCertificate = null)
+    /// <param name="cancellationToken">Cancels the whole exchange.</param>
+    public async Task<OpenResult> OpenAsync(SmtpClientConnection connection, bool tryTls, Func<SmtpReply, Task<string?>>? onGreeting,
+        Func<int, X509Certificate2, string?>? onCertificate, CancellationToken cancellationToken)
     {
         SmtpReply? greeting = null;
         try
@@ -58,9 +58,8 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
             if (hello is not null)
                 return new OpenResult(greeting, hello);
 
-            var policy = TlsHostPolicy.For(options, connection.Server.Address);
-            if (dane is not null)
-                policy = policy with { Avoid = false, Require = true };
+            var policy = connection.Key.EffectiveTls;
+            var dane = connection.Key.Dane.Records is { Count: > 0 } records ? records : null;
             if (!tryTls || (policy.Avoid && !policy.Require))
                 return new OpenResult(greeting, policy.Require ? "a TLS session is required, but TLS is avoided with this host" : null);
             if (!Offers(connection, "STARTTLS"))
@@ -106,8 +105,20 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
         return hello.IsPositive ? null : $"SMTP error from remote mail server after HELO {options.HeloData}: {hello}";
     }
 
-    /// <summary>Runs one mail transaction on an open connection.</summary>
+    /// <summary>
+    /// Runs one mail transaction on an open connection; one that ends without a host error
+    /// counts in <see cref="SmtpClientConnection.Transactions"/>.
+    /// </summary>
     public async Task<TransportResult> SendAsync(SmtpClientConnection connection, MessageReceived message,
+        IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var result = await TransactionAsync(connection, message, recipients, content, cancellationToken).ConfigureAwait(false);
+        if (result.HostError is null)
+            connection.Transactions++;
+        return result;
+    }
+
+    private async Task<TransportResult> TransactionAsync(SmtpClientConnection connection, MessageReceived message,
         IReadOnlyList<Recipient> recipients, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
         // What the message needs and the server lacks fails it here, clearly, for good: the
@@ -116,7 +127,6 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
             return new TransportResult(null, recipients.Select(r => new RecipientOutcome(r, RecipientStatus.Failed, lacking)).ToList());
 
         var sender = message.Sender;
-        connection.Transactions++;
         try
         {
             var size = Offers(connection, "SIZE")
@@ -127,7 +137,7 @@ public sealed class SmtpTransport(DeliveryOptions options, TimeProvider clock)
             var pipelining = Offers(connection, "PIPELINING");
             // PRDR: each recipient gets the server's own verdict on the content, so that one
             // transaction serves recipients whose filters disagree.
-            var prdr = recipients.Count > 1 && Offers(connection, "PRDR") && options.TryPrdr.Contains(connection.Server.Address);
+            var prdr = recipients.Count > 1 && Offers(connection, "PRDR") && options.TryPrdr.Contains(connection.Server.Address, connection.HostName);
             var mailCommand = $"MAIL FROM:<{sender}>{size}{MailParameters(connection, message)}{(prdr ? " PRDR" : "")}";
             string[] rcptCommands = [.. recipients.Select(r => $"RCPT TO:<{r.Address}>{RcptParameters(connection, r)}")];
             if (pipelining)

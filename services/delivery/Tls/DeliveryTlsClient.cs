@@ -1,6 +1,5 @@
 using System.Net;
 using System.Reflection;
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Org.BouncyCastle.Security;
@@ -91,7 +90,7 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
 
         if (dane is not null)
         {
-            if (!dane.Any(Authenticates))
+            if (!DaneVerifier.Authenticates(_chain, hostName, dane, clock.GetUtcNow()))
                 Fail(AlertDescription.bad_certificate, $"DANE: no TLSA record matches the server's certificates ({string.Join(", ", dane)})");
             _verified = true;
         }
@@ -125,48 +124,6 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
                         $"the stapled OCSP response says the certificate is {_staple.CertStatus.ToString().ToLowerInvariant()}");
             }
         }
-    }
-
-    // RFC 7672 §3.1: DANE-EE(3) matches the server's own certificate, nothing else checked;
-    // DANE-TA(2) matches a certificate of the chain the server sent, which must then chain the
-    // server's certificate to it and name the host.
-    private bool Authenticates(TlsaRecord record)
-    {
-        if (record.Usage == 3)
-            return Matches(_chain[0], record);
-        if (record.Usage != 2)
-            return false;
-        foreach (var anchor in _chain.Where(c => Matches(c, record)))
-        {
-            using var chain = new X509Chain();
-            chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            chain.ChainPolicy.VerificationTime = clock.GetUtcNow().UtcDateTime;
-            chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            chain.ChainPolicy.CustomTrustStore.Add(anchor);
-            chain.ChainPolicy.ExtraStore.AddRange(_chain.Skip(1).ToArray());
-            if (chain.Build(_chain[0]) && hostName is not null && _chain[0].MatchesHostname(hostName))
-                return true;
-        }
-
-        return false;
-    }
-
-    private static bool Matches(X509Certificate2 certificate, TlsaRecord record)
-    {
-        var data = record.Selector switch
-        {
-            0 => certificate.RawData,
-            1 => certificate.PublicKey.ExportSubjectPublicKeyInfo(),
-            _ => null,
-        };
-        var association = data is null ? null : record.MatchingType switch
-        {
-            0 => data,
-            1 => SHA256.HashData(data),
-            2 => SHA512.HashData(data),
-            _ => null,
-        };
-        return association is not null && CryptographicOperations.FixedTimeEquals(association, record.Data);
     }
 
     // The chain against the configured CAs (or the system's), and the host's name when asked.

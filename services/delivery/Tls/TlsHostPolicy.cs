@@ -5,7 +5,9 @@ namespace Pipeline.Delivery.Tls;
 
 /// <summary>
 /// What TLS means for one server, from the host lists of <see cref="DeliveryOptions"/>
-/// (Exim's smtp transport options of the same names).
+/// (Exim's smtp transport options of the same names), matched against its address and the
+/// name it was reached by (the route's or MX record's host name). Part of what a connection is
+/// secured by, so two servers may share a connection only with equal policies.
 /// </summary>
 /// <param name="Avoid"><c>HostsAvoidTls</c>: never STARTTLS.</param>
 /// <param name="Require"><c>HostsRequireTls</c> (or OCSP required): no cleartext delivery; a failed or refused STARTTLS defers.</param>
@@ -14,28 +16,29 @@ namespace Pipeline.Delivery.Tls;
 /// <param name="Verify"><c>TlsVerifyHosts</c>: the certificate must verify, else the TLS session fails.</param>
 /// <param name="TryVerify"><c>TlsTryVerifyHosts</c>: the certificate is verified and the result logged (<c>CV=</c>), never refused.</param>
 /// <param name="CheckName"><c>TlsVerifyCertHostnames</c>: verification includes the host name.</param>
-public sealed record TlsHostPolicy(bool Avoid, bool Require, bool RequireOcsp, bool RequestOcsp, bool Verify, bool TryVerify, bool CheckName)
+/// <param name="TryDane"><c>HostsTryDane</c>: DANE is used when the server's lookups were validated and it publishes TLSA records.</param>
+/// <param name="RequireDane"><c>HostsRequireDane</c>: the server gets mail only under DANE.</param>
+public sealed record TlsHostPolicy(bool Avoid, bool Require, bool RequireOcsp, bool RequestOcsp, bool Verify, bool TryVerify, bool CheckName,
+    bool TryDane, bool RequireDane)
 {
-    /// <summary>True when DANE may be used with <paramref name="server"/> (<c>HostsTryDane</c> or <c>HostsRequireDane</c>).</summary>
-    public static bool TryDane(DeliveryOptions options, IPAddress server) =>
-        Contains(options.TryDane, server) || Contains(options.RequireDane, server);
-
-    /// <summary>True when <paramref name="server"/> gets mail only under DANE (<c>HostsRequireDane</c>).</summary>
-    public static bool RequireDane(DeliveryOptions options, IPAddress server) => Contains(options.RequireDane, server);
-
-    /// <summary>The policy for <paramref name="server"/>.</summary>
-    public static TlsHostPolicy For(DeliveryOptions options, IPAddress server)
+    /// <summary>The policy for the server at <paramref name="address"/>, reached by <paramref name="hostName"/>.</summary>
+    public static TlsHostPolicy For(DeliveryOptions options, string hostName, IPAddress address)
     {
-        var requireOcsp = Contains(options.RequireOcsp, server);
+        bool In(HostList list) => !list.IsEmpty && list.Contains(address, hostName);
+        var requireOcsp = In(options.RequireOcsp);
+        var requireDane = In(options.RequireDane);
         return new TlsHostPolicy(
-            Avoid: Contains(options.AvoidTls, server) && !requireOcsp,
-            Require: Contains(options.RequireTls, server) || requireOcsp,
+            Avoid: In(options.AvoidTls) && !requireOcsp,
+            Require: In(options.RequireTls) || requireOcsp,
             RequireOcsp: requireOcsp,
-            RequestOcsp: requireOcsp || Contains(options.RequestOcsp, server),
-            Verify: Contains(options.VerifyHosts, server),
-            TryVerify: Contains(options.TryVerifyHosts, server),
-            CheckName: Contains(options.VerifyCertHostnames, server));
+            RequestOcsp: requireOcsp || In(options.RequestOcsp),
+            Verify: In(options.VerifyHosts),
+            TryVerify: In(options.TryVerifyHosts),
+            CheckName: In(options.VerifyCertHostnames),
+            TryDane: requireDane || In(options.TryDane),
+            RequireDane: requireDane);
     }
 
-    private static bool Contains(HostList list, IPAddress address) => !list.IsEmpty && list.Contains(address);
+    /// <summary>This policy under <paramref name="dane"/>: TLS required, and never avoided, when DANE asks for it.</summary>
+    public TlsHostPolicy Under(DaneRequirement dane) => dane.RequiresTls ? this with { Avoid = false, Require = true } : this;
 }

@@ -39,7 +39,7 @@ public class RouterTests
         var router = new Router(Options(new RouteOptions { Domains = ["example.test"], Hosts = ["127.0.0.1:2626", "[::1]:26", "relay.test"] }), zone);
         var route = (await router.RouteAsync("example.test", default)).Route!;
         Assert.Equal("route", route.RouterName);
-        Assert.Equal([new RouteHost("127.0.0.1", 2626), new RouteHost("::1", 26), new RouteHost("relay.test", 25)], route.Hosts);
+        Assert.Equal([new RouteHost("127.0.0.1", 2626), new RouteHost("::1", 26, Preference: 1), new RouteHost("relay.test", 25, Preference: 2)], route.Hosts);
     }
 
     [Fact]
@@ -83,5 +83,31 @@ public class RouterTests
         zone.Mx["flaky.test"] = new(DnsStatus.TemporaryFailure, [], false, "SERVFAIL");
         var result = await new Router(Options(), zone).RouteAsync("flaky.test", default);
         Assert.True(result.Temporary);
+    }
+
+    [Fact]
+    public async Task equal_mx_hosts_in_any_order_give_one_key_and_other_preferences_do_not()
+    {
+        var zone = new Zone();
+        zone.Mx["a.test"] = new(DnsStatus.Found, [new MxRecord(10, "mx1.test"), new MxRecord(10, "mx2.test"), new MxRecord(20, "backup.test")], false);
+        zone.Mx["b.test"] = new(DnsStatus.Found, [new MxRecord(10, "mx2.test"), new MxRecord(10, "MX1.test"), new MxRecord(20, "backup.test")], false);
+        zone.Mx["c.test"] = new(DnsStatus.Found, [new MxRecord(10, "mx1.test"), new MxRecord(20, "mx2.test"), new MxRecord(20, "backup.test")], false);
+        var router = new Router(Options(), zone);
+        var orders = new HashSet<string>();
+        var keys = new HashSet<string>();
+        for (var i = 0; i < 50; i++)
+        {
+            foreach (var domain in new[] { "a.test", "b.test" })
+            {
+                var route = (await router.RouteAsync(domain, default)).Route!;
+                orders.Add(string.Join(',', route.Hosts.Select(h => h.Name.ToLowerInvariant())));
+                keys.Add(route.Key);
+                Assert.Equal("backup.test", route.Hosts[^1].Name);
+            }
+        }
+
+        Assert.Equal(2, orders.Count); // the equal hosts are shuffled ...
+        Assert.Single(keys); // ... and group together whatever their order
+        Assert.NotEqual(keys.Single(), (await router.RouteAsync("c.test", default)).Route!.Key);
     }
 }

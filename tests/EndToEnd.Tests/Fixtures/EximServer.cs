@@ -8,7 +8,9 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// what it accepts. Local parts decide: <c>reject</c> is refused and <c>defer</c> deferred;
 /// with PRDR requested by the client, after the content (<c>acl_smtp_data_prdr</c>), each
 /// recipient then getting its own reply; without, at RCPT. Anything else is accepted. With a
-/// certificate it offers STARTTLS, stapling the OCSP response file when one is given.
+/// certificate it offers STARTTLS, stapling the OCSP response file when one is given. Each RCPT
+/// of the local part <c>slow</c> waits 2 seconds. The main log lists each message's recipients
+/// on its <c>&lt;=</c> line.
 /// </summary>
 public sealed class EximServer(ServerProcess server, int port) : ListeningServer(server, port)
 {
@@ -46,6 +48,7 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
         var configuration = Path.Combine(folder, "exim.conf");
         File.WriteAllText(configuration, $$$"""
             primary_hostname = exim-server.test
+            log_selector = +received_recipients
             exim_user = Debian-exim
             exim_group = Debian-exim
             trusted_users = root
@@ -64,6 +67,8 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
             begin acl
 
             acl_rcpt:
+              warn    local_parts = slow
+                      delay = 2s
               deny    local_parts = reject
                       condition = ${if eq{$prdr_requested}{yes}{no}{yes}}
                       message = no such user at RCPT

@@ -53,16 +53,24 @@ public sealed class HistoryClient(int port) : IDisposable
         (await GetJsonAsync($"/messages/{messageId}/events"))?.EnumerateArray().Select(e => e.GetProperty("name").GetString()!).ToList() ?? [];
 
     /// <summary>Polls until the message's history holds <paramref name="name"/>.</summary>
-    public async Task<IReadOnlyList<string>> WaitForEventAsync(string messageId, string name, TimeSpan timeout)
+    public Task<IReadOnlyList<string>> WaitForEventAsync(string messageId, string name, TimeSpan timeout) =>
+        WaitForAnyEventAsync(messageId, [name], timeout);
+
+    /// <summary>Polls until the message's first delivery attempt ended: its history holds <c>msg:defer</c> or <c>msg:complete</c>.</summary>
+    public Task<IReadOnlyList<string>> WaitForAttemptAsync(string messageId, TimeSpan timeout) =>
+        WaitForAnyEventAsync(messageId, ["msg:defer", "msg:complete"], timeout);
+
+    /// <summary>Polls until the message's history holds one of <paramref name="names"/>.</summary>
+    public async Task<IReadOnlyList<string>> WaitForAnyEventAsync(string messageId, IReadOnlyList<string> names, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            var names = await EventNamesAsync(messageId);
-            if (names.Contains(name))
-                return names;
+            var seen = await EventNamesAsync(messageId);
+            if (seen.Any(names.Contains))
+                return seen;
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"{messageId} has no {name} event; it has [{string.Join(", ", names)}]");
+                throw new TimeoutException($"{messageId} has none of [{string.Join(", ", names)}]; it has [{string.Join(", ", seen)}]");
             await Task.Delay(200);
         }
     }
