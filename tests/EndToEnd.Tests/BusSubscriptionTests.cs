@@ -8,7 +8,9 @@ namespace Pipeline.EndToEnd.Tests;
 /// <summary>
 /// Another service subscribing on RabbitMQ with a plain MassTransit consumer of the contract
 /// types, as docs/subscribing.md shows: it gets the pipeline's events live, and a replayed
-/// window again, marked as replayed.
+/// window again, marked as replayed. The bus promises the order only to a consumer that asks
+/// for it (docs/subscribing.md, "Order"): this one takes one message at a time
+/// (<c>ConcurrentMessageLimit = 1</c>), and so sees each message's events in sequence order.
 /// </summary>
 public sealed class bus_subscriptions
 {
@@ -47,6 +49,9 @@ public sealed class bus_subscriptions
             {
                 e.AutoDelete = true;
                 e.Durable = false;
+                // In publish order, one at a time: without it MassTransit runs up to
+                // PrefetchCount consumers at once, and msg:delivery may be seen first.
+                e.ConcurrentMessageLimit = 1;
                 e.Consumer(() => new Subscriber(seen));
             });
         });
@@ -81,6 +86,7 @@ public sealed class bus_subscriptions
             var live = Mine();
             Assert.Equal(["msg:received", "msg:delivery"], live.Select(s => s.Name));
             Assert.DoesNotContain(live, s => s.Replayed);
+            // What every consumer may rely on, in any order it sees them: the sequence.
             Assert.True(live[0].Sequence < live[1].Sequence);
 
             var (status, body) = await history.PostJsonAsync("/replay", new { target = "bus", fromSequence = live[0].Sequence, names = Names });
