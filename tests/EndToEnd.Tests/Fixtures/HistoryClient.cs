@@ -44,6 +44,24 @@ public sealed class HistoryClient(int port) : IDisposable
         }
     }
 
+    /// <summary>The ids of the messages the log says came in on <paramref name="connectionId"/>, in order.</summary>
+    public async Task<IReadOnlyList<string>> ReceivedOnConnectionAsync(string connectionId)
+    {
+        var ids = new List<string>();
+        for (var after = 0L; ;)
+        {
+            var page = (await GetJsonAsync($"/events?names=msg:received&limit=1000&after={after}"))!.Value;
+            var events = page.GetProperty("events").EnumerateArray().ToList();
+            ids.AddRange(events.Select(e => e.GetProperty("data"))
+                .Where(d => d.GetProperty("connectionId").GetString() == connectionId)
+                .Select(d => d.GetProperty("messageId").GetString()!));
+            var next = page.GetProperty("next").GetInt64();
+            if (events.Count == 0 || next <= after)
+                return ids;
+            after = next;
+        }
+    }
+
     /// <summary>The sequence of the last event of the log.</summary>
     public async Task<long> LastSequenceAsync() =>
         (await GetJsonAsync("/events/last"))!.Value.GetProperty("sequence").GetInt64();
