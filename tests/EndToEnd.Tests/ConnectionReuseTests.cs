@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
@@ -14,42 +12,20 @@ namespace Pipeline.EndToEnd.Tests;
 /// Domains: <c>lab.test</c> (MX mx), <c>bad.lab.test</c> (MX mx-bad), <c>ocsp.lab.test</c>
 /// (MX mx-ocsp), <c>two.lab.test</c> (MX 10 mx and MX 10 mx2).
 /// </summary>
-public sealed class LabFixture : IAsyncLifetime
+public sealed class LabFixture : EximBehindSignedZones
 {
-    public TestPki Pki { get; } = new();
+    protected override HashSet<string> Signed => ["lab.test"];
 
-    public EximServer Exim { get; private set; } = null!;
-
-    public DnsServer Dns { get; private set; } = null!;
-
-    public Resolver Resolver { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override Dictionary<string, string[]> Zones(string tlsa, string spki, string anchor) => new()
     {
-        try
-        {
-            Exim = await EximServer.StartAsync(pki: Pki);
-            using var leaf = X509CertificateLoader.LoadCertificateFromFile(Pki.Path("server.crt"));
-            var spki = Convert.ToHexString(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo()));
-            var tlsa = $"_{Exim.Port}._tcp";
-            Dns = await DnsServer.StartAsync(new Dictionary<string, string[]>
-            {
-                ["lab.test"] =
-                [
-                    "@ IN MX 10 mx.lab.test.", "mx IN A 127.0.0.1", $"{tlsa}.mx IN TLSA 3 1 1 {spki}",
-                    "bad IN MX 10 mx-bad.lab.test.", "mx-bad IN A 127.0.0.1", $"{tlsa}.mx-bad IN TLSA 3 1 1 {new string('0', 64)}",
-                    "ocsp IN MX 10 mx-ocsp.lab.test.", "mx-ocsp IN A 127.0.0.1",
-                    "two IN MX 10 mx.lab.test.", "two IN MX 10 mx2.lab.test.", "mx2 IN A 127.0.0.1",
-                ],
-            }, signed: new HashSet<string> { "lab.test" });
-            Resolver = await Resolver.StartAsync(Dns, ["lab.test"]);
-        }
-        catch
-        {
-            await DisposeAsync();
-            throw;
-        }
-    }
+        ["lab.test"] =
+        [
+            "@ IN MX 10 mx.lab.test.", "mx IN A 127.0.0.1", $"{tlsa}.mx IN TLSA 3 1 1 {spki}",
+            "bad IN MX 10 mx-bad.lab.test.", "mx-bad IN A 127.0.0.1", $"{tlsa}.mx-bad IN TLSA 3 1 1 {new string('0', 64)}",
+            "ocsp IN MX 10 mx-ocsp.lab.test.", "mx-ocsp IN A 127.0.0.1",
+            "two IN MX 10 mx.lab.test.", "two IN MX 10 mx2.lab.test.", "mx2 IN A 127.0.0.1",
+        ],
+    };
 
     /// <summary>A pipeline routing by MX through the validating resolver, keeping idle connections 30 seconds.</summary>
     public async Task<(PipelineSettings Settings, PipelineProcess Pipeline)> StartPipelineAsync(params (string Key, string Value)[] options)
@@ -65,17 +41,6 @@ public sealed class LabFixture : IAsyncLifetime
         foreach (var (key, value) in options)
             extra[$"Delivery:{key}"] = value;
         return (settings, await PipelineProcess.StartAsync(settings.For(extra: extra)));
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Resolver is not null)
-            await Resolver.DisposeAsync();
-        if (Dns is not null)
-            await Dns.DisposeAsync();
-        if (Exim is not null)
-            await Exim.DisposeAsync();
-        Pki.Dispose();
     }
 }
 

@@ -1,63 +1,25 @@
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
 
 /// <summary>
-/// Exim with the test PKI's certificate behind names in a DNSSEC-signed zone (NSD, signed with
-/// ldns-signzone) that Unbound validates, each name with its own TLSA record, and one name in
-/// an unsigned zone.
+/// Exim behind names in a DNSSEC-signed zone, each name with its own TLSA record, and one name
+/// in an unsigned zone.
 /// </summary>
-public sealed class DaneFixture : IAsyncLifetime
+public sealed class DaneFixture : EximBehindSignedZones
 {
-    public TestPki Pki { get; } = new();
+    protected override HashSet<string> Signed => ["mail.test"];
 
-    public EximServer Exim { get; private set; } = null!;
-
-    public DnsServer Dns { get; private set; } = null!;
-
-    public Resolver Resolver { get; private set; } = null!;
-
-    public async Task InitializeAsync()
+    protected override Dictionary<string, string[]> Zones(string tlsa, string spki, string anchor) => new()
     {
-        try
-        {
-            Exim = await EximServer.StartAsync(pki: Pki);
-            using var leaf = X509CertificateLoader.LoadCertificateFromFile(Pki.Path("server.crt"));
-            using var ca = X509CertificateLoader.LoadCertificateFromFile(Pki.CaCertificate);
-            var spki = Convert.ToHexString(SHA256.HashData(leaf.PublicKey.ExportSubjectPublicKeyInfo()));
-            var anchor = Convert.ToHexString(SHA256.HashData(ca.RawData));
-            var tlsa = $"_{Exim.Port}._tcp";
-            Dns = await DnsServer.StartAsync(new Dictionary<string, string[]>
-            {
-                ["mail.test"] =
-                [
-                    "ee IN A 127.0.0.1", $"{tlsa}.ee IN TLSA 3 1 1 {spki}",
-                    "ta IN A 127.0.0.1", $"{tlsa}.ta IN TLSA 2 0 1 {anchor}",
-                    "bad IN A 127.0.0.1", $"{tlsa}.bad IN TLSA 3 1 1 {new string('0', 64)}",
-                ],
-                ["plain.test"] = ["mx IN A 127.0.0.1", $"{tlsa}.mx IN TLSA 3 1 1 {spki}"],
-            }, signed: new HashSet<string> { "mail.test" });
-            Resolver = await Resolver.StartAsync(Dns, ["mail.test", "plain.test"]);
-        }
-        catch
-        {
-            await DisposeAsync();
-            throw;
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (Resolver is not null)
-            await Resolver.DisposeAsync();
-        if (Dns is not null)
-            await Dns.DisposeAsync();
-        if (Exim is not null)
-            await Exim.DisposeAsync();
-        Pki.Dispose();
-    }
+        ["mail.test"] =
+        [
+            "ee IN A 127.0.0.1", $"{tlsa}.ee IN TLSA 3 1 1 {spki}",
+            "ta IN A 127.0.0.1", $"{tlsa}.ta IN TLSA 2 0 1 {anchor}",
+            "bad IN A 127.0.0.1", $"{tlsa}.bad IN TLSA 3 1 1 {new string('0', 64)}",
+        ],
+        ["plain.test"] = ["mx IN A 127.0.0.1", $"{tlsa}.mx IN TLSA 3 1 1 {spki}"],
+    };
 }
 
 /// <summary>

@@ -45,16 +45,6 @@ public class RateLimiterTests
             Assert.Equal(strict, Next());
         }
     }
-}
-
-public class RateLimiterBoundsTests
-{
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
 
     [Fact]
     public void a_million_distinct_keys_leave_at_most_the_cap()
