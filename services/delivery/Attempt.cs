@@ -44,7 +44,7 @@ internal sealed class Attempt(MessageReceived received, int number)
     /// <summary>A held connection made as <paramref name="key"/> says, which can carry another transaction of this attempt.</summary>
     public HeldConnection? Holding(ConnectionKey key) => Held.Find(h => h.Connection.Key == key);
 
-    /// <summary>A held connection to <paramref name="server"/>, made otherwise: its slot is the one this attempt has for that server.</summary>
+    /// <summary>A held connection to <paramref name="server"/>, whatever its key: it holds one of the server's slots.</summary>
     public HeldConnection? HoldingServer(IPEndPoint server) => Held.Find(h => h.Connection.Key.Server.Equals(server));
 
     /// <summary>Lets go of a held connection (to close it), handing back its slot, still taken.</summary>

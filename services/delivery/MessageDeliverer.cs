@@ -1,5 +1,4 @@
 using Microsoft.Extensions.Logging;
-using Pipeline.Infrastructure.Hosting;
 using System.Net;
 using JasperFx.Events;
 using Marten;
@@ -11,7 +10,6 @@ using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Signing;
 using Pipeline.Delivery.Smtp;
-using Pipeline.Delivery.Socks;
 using Pipeline.Delivery.Tls;
 using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Logging;

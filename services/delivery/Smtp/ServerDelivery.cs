@@ -41,19 +41,18 @@ internal sealed class ServerDelivery(SmtpTransport transport, ConnectionPool poo
                 slot = attempt.Release(mine);
                 await opener.CloseAsync(attempt, mine.Connection, again.HostError, cancellationToken).ConfigureAwait(false);
             }
-            else if (attempt.HoldingServer(key.Server) is { } other)
+            else if ((slot = slots.TryEnter(key.Server)) is null && attempt.HoldingServer(key.Server) is { } other)
             {
-                // This attempt holds the server's slot for a connection made otherwise (another
-                // interface, name or TLS requirement): that connection closes and its slot serves
-                // this one, for waiting on a second slot of the server could wait for ever.
+                // No slot is free, and this attempt holds one of the server's for a connection
+                // made otherwise (another interface, name or TLS requirement): that connection
+                // closes and its slot serves this one, for waiting on another slot of a server
+                // whose slots this attempt holds could wait for ever.
                 slot = attempt.Release(other);
                 await opener.CloseAsync(attempt, other.Connection, "quit: the server is needed for another kind of connection", cancellationToken)
                     .ConfigureAwait(false);
             }
-            else
-            {
-                slot = slots.TryEnter(key.Server) ?? await WaitForSlotAsync(attempt, key.Server, cancellationToken).ConfigureAwait(false);
-            }
+
+            slot ??= await WaitForSlotAsync(attempt, key.Server, cancellationToken).ConfigureAwait(false);
 
             // The slot is held until the connection is back in the pool (after the attempt is
             // recorded), so that no more connections are open than slots. A connection left open
@@ -136,7 +135,7 @@ internal sealed class ServerDelivery(SmtpTransport transport, ConnectionPool poo
             var slot = attempt.Release(held);
             try
             {
-                await opener.CloseAsync(attempt, held.Connection, "quit: its slot is given back while waiting for another server's",
+                await opener.CloseAsync(attempt, held.Connection, "quit: the attempt gives its connections back before it waits for a server",
                     cancellationToken).ConfigureAwait(false);
             }
             finally
