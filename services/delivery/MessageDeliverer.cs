@@ -89,17 +89,34 @@ public sealed class MessageDeliverer(
         {
             foreach (var held in attempt.Held)
             {
-                await pool.CloseAsync(held.Connection, "the attempt could not be recorded", CancellationToken.None).ConfigureAwait(false);
-                held.Slot.Dispose();
+                try
+                {
+                    await pool.CloseAsync(held.Connection, "the attempt could not be recorded", CancellationToken.None).ConfigureAwait(false);
+                }
+                catch (Exception e)
+                {
+                    log.LogWarning(e, "Could not close connection {ConnectionId} of {MessageId}", held.Connection.Id, messageId);
+                }
+                finally
+                {
+                    held.Slot.Dispose();
+                }
             }
 
             throw;
         }
 
-        foreach (var held in attempt.Held)
-            await pool.ReturnAsync(held.Connection, cancellationToken).ConfigureAwait(false);
-        foreach (var held in attempt.Held)
-            held.Slot.Dispose();
+        try
+        {
+            foreach (var held in attempt.Held)
+                await pool.ReturnAsync(held.Connection, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            foreach (var held in attempt.Held)
+                held.Slot.Dispose();
+        }
+
         attempt.WriteMainLog(mainLog);
     }
 
