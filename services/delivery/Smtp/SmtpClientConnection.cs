@@ -73,7 +73,7 @@ public sealed class SmtpClientConnection : IAsyncDisposable
         try
         {
             await socket.ConnectAsync(server, deadline.Token).ConfigureAwait(false);
-            return new SmtpClientConnection(socket) { Server = server, Interface = local };
+            return new SmtpClientConnection(socket) { Server = server };
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -130,7 +130,6 @@ public sealed class SmtpClientConnection : IAsyncDisposable
                 await Socks5Handshake.ConnectAsync(connection._stream, proxy, server, negotiation.Token).ConfigureAwait(false);
                 connection.Proxy = proxy;
                 connection.Server = server;
-                connection.Interface = local?.AddressFamily == proxy.Address.AddressFamily ? local : null;
                 return connection;
             }
             catch (Exception e) when (e is IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
@@ -149,9 +148,6 @@ public sealed class SmtpClientConnection : IAsyncDisposable
 
         throw last ?? new SocketException((int)SocketError.TimedOut);
     }
-
-    /// <summary>The local address it was bound to (<c>Delivery:Interface</c>), or null for the system's choice.</summary>
-    public IPAddress? Interface { get; private set; }
 
     /// <summary>The SOCKS5 proxy the connection goes through, or null when it is direct.</summary>
     public SocksProxy? Proxy { get; private set; }
