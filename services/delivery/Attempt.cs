@@ -26,6 +26,9 @@ internal sealed class Attempt(MessageReceived received, int number)
     /// <summary>An operator asked for this attempt: hosts are tried whatever their retry times.</summary>
     public bool Forced { get; init; }
 
+    /// <summary>The queue claim the attempt runs under; no transaction starts once it has run out.</summary>
+    public Queue.HeldClaim? Claim { get; init; }
+
     /// <summary>The message stream's new events, in order.</summary>
     public List<object> Events { get; } = [];
 

@@ -158,10 +158,18 @@ public sealed class DeliveryOptions
     public int MaxParallel { get; set; } = 8;
 
     /// <summary>
-    /// How long a worker's claim on a message lasts; a worker that dies gives its messages back
-    /// when its claims expire. Must exceed the longest attempt. Defaults to 30 minutes.
+    /// How long a worker's claim on a message lasts without renewal: a worker that dies gives
+    /// its messages back when its claims expire. A running attempt renews its claim every third
+    /// of it, so an attempt may last longer. At least 1 second; defaults to 5 minutes.
     /// </summary>
-    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(30);
+    public TimeSpan ClaimLease { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// How long the attempts under way may go on once the process is asked to stop; then they
+    /// are cut short, record nothing and give their messages back. Defaults to 20 seconds,
+    /// inside the host's 30 seconds of shutdown.
+    /// </summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(20);
 
     /// <summary>The d= of the DKIM signature added to outgoing mail (Exim's <c>dkim_domain</c>). No signing when unset.</summary>
     public string? DkimDomain { get; set; }
@@ -204,7 +212,8 @@ public sealed class DeliveryOptions
             "Delivery:Routes:N:Interface must list IP addresses");
         Require(ConnectionMaxMessages > 0, "Delivery:ConnectionMaxMessages must be positive");
         Require(ConnectionIdleTimeout >= TimeSpan.Zero, "Delivery:ConnectionIdleTimeout must not be negative");
-        Require(ClaimLease > ConnectTimeout + CommandTimeout, "Delivery:ClaimLease must exceed ConnectTimeout + CommandTimeout");
+        Require(ClaimLease >= TimeSpan.FromSeconds(1), "Delivery:ClaimLease must be at least 1 second");
+        Require(ShutdownGrace >= TimeSpan.Zero && ShutdownGrace < TimeSpan.FromSeconds(30), "Delivery:ShutdownGrace must be between 0 and 30 seconds");
         var proxies = new List<Socks.SocksProxy>();
         for (var i = 0; i < SocksProxy.Count; i++)
         {

@@ -53,6 +53,8 @@ public sealed class DeliveryRole : PipelineRole
         services.AddSingleton<OutcomeCommitter>();
         services.AddHostedService(sp => sp.GetRequiredService<OutcomeCommitter>());
         services.AddSingleton<QueueClaims>();
+        services.AddSingleton<ClaimHeartbeat>();
+        services.AddHostedService(sp => sp.GetRequiredService<ClaimHeartbeat>());
         services.AddSingleton<QueueRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
     }

@@ -6,6 +6,7 @@ using Pipeline.Contracts.Events;
 using Pipeline.Contracts;
 using Pipeline.Delivery.Bounces;
 using Pipeline.Delivery.EventActions;
+using Pipeline.Delivery.Queue;
 using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Signing;
@@ -35,15 +36,17 @@ public sealed class MessageDeliverer(
 
     /// <summary>
     /// Makes one attempt; throws only when nothing could be recorded. A <paramref name="forced"/>
-    /// attempt (an operator's retry) tries hosts whose retry time has not come.
+    /// attempt (an operator's retry) tries hosts whose retry time has not come. With a
+    /// <paramref name="claim"/>, no SMTP transaction starts once it has run out; what was sent
+    /// before is recorded all the same.
     /// </summary>
-    public async Task DeliverAsync(string messageId, bool forced, CancellationToken cancellationToken)
+    public async Task DeliverAsync(string messageId, bool forced, CancellationToken cancellationToken, HeldClaim? claim = null)
     {
         var (stream, received, pending) = await ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
         if (stream.Any(e => e.Data is MessageCompleted))
             return;
 
-        var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1) { Forced = forced };
+        var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1) { Forced = forced, Claim = claim };
 
         // The connections go back to the pool only once the attempt is recorded: before, the
         // pool could close one and record its tcp:close ahead of (and in the way of) the
@@ -214,6 +217,14 @@ public sealed class MessageDeliverer(
         var lastError = "no host could be reached";
         foreach (var listed in route.Hosts)
         {
+            if (attempt.Claim is { } claim && !claim.IsHeldAt(clock.GetUtcNow()))
+            {
+                // Another worker may hold the message by now: sending it again here could
+                // deliver it twice. What this attempt sent is recorded; the rest waits.
+                lastError = "the attempt stopped: this worker's claim on the message ran out";
+                break;
+            }
+
             var host = listed;
             var addresses = await router.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
             if (addresses.Status != DnsStatus.Found)

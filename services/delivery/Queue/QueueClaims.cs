@@ -75,6 +75,27 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
         return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Extends this worker's claims on <paramref name="messageIds"/> by a lease from now; the
+    /// messages whose claims it extended. A claim that ran out and was taken by another worker
+    /// is not among them. Only the messages named: a claim left behind by an attempt that could
+    /// not give it back still runs out.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> RenewAsync(IReadOnlyCollection<string> messageIds, CancellationToken cancellationToken)
+    {
+        await using var command = database.CreateCommand(
+            $"update {store.Schema}.{QueueSchema.Table} set claimed_until = now() + $2 " +
+            "where claimed_by = $1 and message_id = any($3) returning message_id");
+        command.Parameters.AddWithValue(Worker);
+        command.Parameters.AddWithValue(options.ClaimLease);
+        command.Parameters.AddWithValue(messageIds.ToArray());
+        var renewed = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            renewed.Add(reader.GetString(0));
+        return renewed;
+    }
+
     /// <summary>Gives a claimed message back at once, after an attempt that recorded nothing.</summary>
     public async Task ReleaseAsync(string messageId, CancellationToken cancellationToken)
     {

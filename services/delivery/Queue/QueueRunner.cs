@@ -11,7 +11,8 @@ namespace Pipeline.Delivery.Queue;
 /// <see cref="DeliveryOptions.QueuePollInterval"/> and wakes at once when ingress announces
 /// a message (<see cref="Wake"/>).
 /// </summary>
-public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, DeliveryOptions options, ILogger<QueueRunner> log)
+public sealed class QueueRunner(QueueClaims claims, ClaimHeartbeat heartbeat, MessageDeliverer deliverer, DeliveryOptions options,
+    TimeProvider clock, ILogger<QueueRunner> log)
     : BackgroundService
 {
     private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -22,6 +23,11 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // On shutdown no message is claimed any more, and the attempts under way get
+        // ShutdownGrace to finish (an attempt cut short records nothing and gives its claim back,
+        // but a server may then have the message already: better to let it end).
+        using var attempts = new CancellationTokenSource();
+        using var grace = stoppingToken.Register(() => attempts.CancelAfter(options.ShutdownGrace));
         var running = new List<Task>();
         var leasesCheckedAt = DateTime.MinValue;
         while (!stoppingToken.IsCancellationRequested)
@@ -44,6 +50,7 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
 
             var free = options.MaxParallel - running.Count;
             IReadOnlyList<(string MessageId, bool Forced)> due = [];
+            var claimedAt = clock.GetUtcNow();
             if (free > 0)
             {
                 try
@@ -57,7 +64,7 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
             }
 
             foreach (var (messageId, forced) in due)
-                running.Add(RunOneAsync(messageId, forced, stoppingToken));
+                running.Add(RunOneAsync(heartbeat.Track(messageId, claimedAt), forced, attempts.Token));
 
             // With a full batch there may be more due: look again as soon as a slot frees.
             if (due.Count > 0 && due.Count == free)
@@ -78,15 +85,18 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
             }
         }
 
+        if (running.Count > 0)
+            log.LogInformation("Stopping: waiting up to {Grace} for {Count} delivery attempts", options.ShutdownGrace, running.Count);
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    private async Task RunOneAsync(string messageId, bool forced, CancellationToken stoppingToken)
+    private async Task RunOneAsync(HeldClaim claim, bool forced, CancellationToken stoppingToken)
     {
         await Task.Yield();
+        var messageId = claim.MessageId;
         try
         {
-            await deliverer.DeliverAsync(messageId, forced, stoppingToken).ConfigureAwait(false);
+            await deliverer.DeliverAsync(messageId, forced, stoppingToken, claim).ConfigureAwait(false);
         }
         catch (Exception e)
         {
@@ -100,6 +110,10 @@ public sealed class QueueRunner(QueueClaims claims, MessageDeliverer deliverer, 
             {
                 log.LogWarning(release, "Could not release {MessageId}; its claim expires by itself", messageId);
             }
+        }
+        finally
+        {
+            heartbeat.Forget(claim);
         }
     }
 }

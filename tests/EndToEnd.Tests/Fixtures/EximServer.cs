@@ -9,7 +9,8 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 /// with PRDR requested by the client, after the content (<c>acl_smtp_data_prdr</c>), each
 /// recipient then getting its own reply; without, at RCPT. Anything else is accepted. With a
 /// certificate it offers STARTTLS, stapling the OCSP response file when one is given. Each RCPT
-/// of the local part <c>slow</c> waits 2 seconds. The main log lists each message's recipients
+/// of the local part <c>slow</c> waits 2 seconds; a message with an <c>X-Stall</c> header waits
+/// 6 seconds before its final reply. The main log lists each message's recipients
 /// on its <c>&lt;=</c> line.
 /// </summary>
 public sealed class EximServer(ServerProcess server, int port) : ListeningServer(server, port)
@@ -63,6 +64,7 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
             prdr_enable = {{{(prdr ? "true" : "false")}}}
             acl_smtp_rcpt = acl_rcpt
             acl_smtp_data_prdr = acl_prdr
+            acl_smtp_data = acl_data
 
             begin acl
 
@@ -75,6 +77,11 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
               defer   local_parts = defer
                       condition = ${if eq{$prdr_requested}{yes}{no}{yes}}
                       message = not now at RCPT
+              accept
+
+            acl_data:
+              warn    condition = ${if def:h_X-Stall:}
+                      delay = 6s
               accept
 
             acl_prdr:

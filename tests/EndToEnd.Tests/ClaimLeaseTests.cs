@@ -1,0 +1,43 @@
+using System.Text.RegularExpressions;
+using Pipeline.EndToEnd.Tests.Fixtures;
+
+namespace Pipeline.EndToEnd.Tests;
+
+/// <summary>
+/// A delivery claim is renewed while its attempt runs: an attempt held past
+/// <c>Delivery:ClaimLease</c> by a server that stalls before its final reply is not claimed
+/// again by a second delivery process polling the same queue, so the message goes out once.
+/// </summary>
+public sealed class claim_renewal
+{
+    [Fact]
+    public async Task an_attempt_longer_than_the_lease_delivers_once_while_another_process_polls()
+    {
+        await using var exim = await EximServer.StartAsync();
+        var settings = new PipelineSettings();
+        var extra = PipelineSettings.Route("stall.test", exim.Port);
+        extra["Delivery:ClaimLease"] = "00:00:01.500";
+        extra["Delivery:RetryRules"] = "F,1h,10m";
+        await using var first = await PipelineProcess.StartAsync(settings.For(extra: extra));
+        await using var second = await PipelineProcess.StartAsync(settings.For("delivery", extra));
+
+        var sender = $"stall-{Guid.NewGuid():N}@origin.test";
+        var swaks = await Swaks.SendAsync(settings.SmtpPort, "X-Stall: yes\r\n" + new TestMessage().Content, "--from", sender, "--to", "x@stall.test");
+        var id = swaks.MessageId ?? throw new InvalidOperationException(swaks.Transcript);
+        using var history = new HistoryClient(settings.HttpPort);
+        var names = await history.WaitForAttemptAsync(id, TimeSpan.FromSeconds(60));
+        Assert.Equal(["msg:delivery", "msg:complete"], names.Where(n => n.StartsWith("msg:", StringComparison.Ordinal)).TakeLast(2));
+
+        // A second attempt would have claimed the message one lease after the first began, during
+        // Exim's 6 s stall, and reached Exim's log one stall later: watch the log that long.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(8);
+        while (DateTime.UtcNow < deadline && Received(exim, sender) < 2)
+            await Task.Delay(200);
+        Assert.Equal(1, Received(exim, sender));
+        Assert.DoesNotContain("lease ran out", first.Output + second.Output, StringComparison.Ordinal);
+    }
+
+    // Exim's <= lines of the message (its sender is unique to this test run).
+    private static int Received(EximServer exim, string sender) =>
+        Regex.Count(exim.MainLog, " <= " + Regex.Escape(sender) + " ");
+}
