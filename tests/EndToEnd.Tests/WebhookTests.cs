@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -8,7 +9,8 @@ namespace Pipeline.EndToEnd.Tests;
 
 /// <summary>
 /// Webhooks (<c>Events:Webhooks</c>): a receiver that is down for a while, across a restart of
-/// the pipeline, then up, gets every event of its subscription, signed, in order.
+/// the pipeline, then up, gets every event of its subscription, signed, in order. With two
+/// events processes one dispatches; when it is killed the other takes over from the cursor.
 /// </summary>
 public sealed class webhook_subscriptions
 {
@@ -19,8 +21,10 @@ public sealed class webhook_subscriptions
     {
         private readonly HttpReceiver _receiver;
 
-        public Receiver(int port) => _receiver = new HttpReceiver(port, async context =>
+        public Receiver(int port, TimeSpan? delay = null) => _receiver = new HttpReceiver(port, async context =>
         {
+            if (delay is { } pause)
+                await Task.Delay(pause);
             using var reader = new StreamReader(context.Request.InputStream, Encoding.UTF8);
             var body = await reader.ReadToEndAsync();
             var signature = context.Request.Headers["X-Pipeline-Signature"]!.Split(',').Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
@@ -143,5 +147,86 @@ public sealed class webhook_subscriptions
 
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await history.PostJsonAsync("/replay", new { target = "webhook:nobody", fromSequence = 1 })).Status);
         Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await history.PostJsonAsync("/replay", new { target = "bus" })).Status);
+    }
+
+    [Fact]
+    public async Task two_events_processes_post_each_event_once_and_in_order_and_a_killed_leader_loses_none()
+    {
+        await using var sink = await SmtpSink.StartAsync();
+        var receiverPort = FreePort.Next();
+        var settings = new PipelineSettings();
+        var extra = PipelineSettings.Route("example.test", sink.Port);
+        extra["Events:Webhooks:0:Url"] = $"http://127.0.0.1:{receiverPort}/";
+        extra["Events:Webhooks:0:Secret"] = Secret;
+        extra["Events:Webhooks:0:Names:0"] = "msg:received";
+        extra["Events:Webhooks:0:Names:1"] = "msg:complete";
+        var otherEvents = new Dictionary<string, string>(extra) { ["Events:Listen"] = $"http://127.0.0.1:{FreePort.Next()}" };
+
+        // A slow receiver, so that the kill below finds the leader in the middle of its work.
+        using var receiver = new Receiver(receiverPort, TimeSpan.FromMilliseconds(50));
+        await using var mail = await PipelineProcess.StartAsync(settings.For("ingress,policy,delivery", extra));
+        var events = new[]
+        {
+            await PipelineProcess.StartAsync(settings.For("events", extra)),
+            await PipelineProcess.StartAsync(settings.For("events", otherEvents)),
+        };
+        try
+        {
+            using var history = new HistoryClient(settings.HttpPort);
+            var ids = new List<string>();
+            for (var i = 0; i < 10; i++)
+                ids.Add(await SendAsync(settings));
+            foreach (var id in ids)
+                await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
+            await WaitForAsync(() => receiver.Events.Count >= 2 * ids.Count);
+            var bothRunning = receiver.Events.ToList();
+            Assert.Equal(2 * ids.Count, bothRunning.Count);
+            Assert.Equal(bothRunning.Select(e => e.Sequence).Order(), bothRunning.Select(e => e.Sequence));
+            Assert.Equal(bothRunning.Count, bothRunning.Select(e => e.Sequence).Distinct().Count());
+
+            // The leader is killed while it posts the next messages' events.
+            var leader = Array.FindIndex(events, e => e.Output.Contains("This process leads webhooks", StringComparison.Ordinal));
+            Assert.True(leader >= 0, "no events process says it leads");
+            Assert.DoesNotContain("This process leads webhooks", events[1 - leader].Output, StringComparison.Ordinal);
+            var more = new List<string>();
+            for (var i = 0; i < 10; i++)
+                more.Add(await SendAsync(settings));
+            await WaitForAsync(() => receiver.Events.Count >= bothRunning.Count + 4);
+            await events[leader].KillAsync();
+            var atKill = receiver.Events.ToList();
+
+            using var survivor = new HistoryClient(leader == 0 ? int.Parse(otherEvents["Events:Listen"].Split(':')[^1], CultureInfo.InvariantCulture) : settings.HttpPort);
+            foreach (var id in more)
+                await survivor.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
+            var page = (await survivor.GetJsonAsync("/events?limit=1000&names=msg:received,msg:complete"))!.Value;
+            var log = page.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("sequence").GetInt64()).ToList();
+            Assert.Equal(4 * ids.Count, log.Count);
+            await WaitForAsync(() => receiver.Events.Select(e => e.Sequence).Distinct().Count() >= log.Count);
+
+            var received = receiver.Events.Select(e => e.Sequence).ToList();
+            Assert.Equal(log, received.Distinct());
+            // Only the event in flight at the kill (the last one the receiver saw before it) may come twice.
+            var twice = received.GroupBy(s => s).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+            Assert.True(twice.Count == 0 || (twice.Count == 1 && twice[0] == atKill[^1].Sequence && received.Count(s => s == twice[0]) == 2),
+                $"posted more than once: {string.Join(", ", twice)}; the last before the kill was {atKill[^1].Sequence}");
+            var once = received.Where((s, i) => received.IndexOf(s) == i).ToList();
+            Assert.Equal(once.Order(), once);
+            Assert.True(events[1 - leader].Output.Contains("This process leads webhooks", StringComparison.Ordinal), "the survivor never took over");
+        }
+        finally
+        {
+            foreach (var e in events)
+                await e.DisposeAsync();
+        }
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting for the webhook receiver");
+            await Task.Delay(100);
+        }
     }
 }

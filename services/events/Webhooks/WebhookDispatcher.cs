@@ -10,6 +10,7 @@ using Npgsql;
 using Pipeline.Events.History;
 using Pipeline.Events.Http;
 using Pipeline.Infrastructure.Configuration;
+using Pipeline.Infrastructure.Store;
 
 namespace Pipeline.Events.Webhooks;
 
@@ -18,6 +19,8 @@ namespace Pipeline.Events.Webhooks;
 /// global order (so in order per message): one event per POST, signed, retried with backoff
 /// (1 s doubling to a minute) until the receiver answers 2xx, the subscription's cursor stored
 /// in PostgreSQL after each, so that a restart or a long outage of the receiver loses nothing.
+/// Of several events processes one dispatches at a time (<see cref="AdvisoryLeader"/>): the
+/// others wait to take over, from the stored cursor, when it dies.
 /// </summary>
 public sealed class WebhookDispatcher(
     EventsOptions options, EventFeed feed, NpgsqlDataSource database, StoreSettings store, IOptions<JsonOptions> json,
@@ -27,7 +30,10 @@ public sealed class WebhookDispatcher(
 
     /// <inheritdoc />
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(options.Webhooks.Select(w => RunAsync(w, stoppingToken)));
+        options.Webhooks.Count == 0
+            ? Task.CompletedTask
+            : new AdvisoryLeader(database, "webhooks", store.Schema, log).RunAsync(
+                leading => Task.WhenAll(options.Webhooks.Select(w => RunAsync(w, leading))), stoppingToken);
 
     private async Task RunAsync(WebhookOptions webhook, CancellationToken stoppingToken)
     {
