@@ -4,6 +4,7 @@ using Pipeline.Events;
 using Pipeline.Infrastructure.Bus;
 using Pipeline.Infrastructure.Hosting;
 using Pipeline.Infrastructure.Store;
+using Pipeline.Infrastructure.Telemetry;
 using Pipeline.Ingress;
 using Pipeline.Policy;
 
@@ -32,8 +33,10 @@ builder.Logging.AddSimpleConsole(o =>
     o.ColorBehavior = LoggerColorBehavior.Disabled;
 });
 
+System.Net.IPEndPoint? management;
 try
 {
+    management = builder.AddPipelineTelemetry(roles.Select(r => r.Name).ToList());
     var store = builder.Services.AddPipelineStore(builder.Configuration, known.Select(r => r.Schema).OfType<IStoreSchema>());
     foreach (var role in roles)
     {
@@ -52,14 +55,16 @@ catch (Exception e) when (e is InvalidOperationException or FormatException)
     return 2;
 }
 
-// Kestrel listens only where a role asks it to; a process with neither ingress nor events
-// listens nowhere.
+// Kestrel listens only where a role asks it to, and on the management address when one is
+// set; a process with neither ingress nor events nor that listens nowhere.
 builder.WebHost.ConfigureKestrel(kestrel =>
 {
     foreach (var role in roles)
         role.ConfigureKestrel(kestrel, kestrel.ApplicationServices);
+    if (management is not null)
+        kestrel.Listen(management);
 });
-if (!roles.Any(r => r.UsesKestrel))
+if (!roles.Any(r => r.UsesKestrel) && management is null)
     builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.Server.IServer, NoServer>();
 
 WebApplication app;
@@ -74,6 +79,7 @@ catch (InvalidOperationException e)
     return 2;
 }
 
+ManagementEndpoints.Use(app, management);
 foreach (var role in roles)
     role.MapEndpoints(app);
 
@@ -85,6 +91,8 @@ app.Lifetime.ApplicationStarted.Register(() =>
         log.LogInformation("SMTP listening on {Listen}", app.Services.GetRequiredService<IngressOptions>().Listen);
     if (roles.Any(r => r.Name == "events"))
         log.LogInformation("HTTP API listening on {Listen}", app.Services.GetRequiredService<EventsOptions>().Listen);
+    if (management is not null)
+        log.LogInformation("Health and metrics listening on {Listen}", management);
 });
 
 await app.RunAsync();

@@ -27,6 +27,7 @@ namespace Pipeline.Contracts.Events;
 /// <param name="TlsSni">The name the client asked for (<c>$tls_in_sni</c>), when it sent one.</param>
 /// <param name="AuthenticatedId">The name the client authenticated as (<c>$authenticated_id</c>), when it did.</param>
 /// <param name="PrdrRefused">With PRDR: the recipients policy refused or deferred at end of data, each with its reply; the message is stored for the others.</param>
+/// <param name="TraceParent">The W3C <c>traceparent</c> of the span that received it, when traces are exported (<c>Telemetry:OtlpEndpoint</c>): delivery's attempts join that trace.</param>
 [LifecycleEvent("msg:received")]
 public sealed record MessageReceived(
     string MessageId,
@@ -50,4 +51,5 @@ public sealed record MessageReceived(
     string? TlsCipher = null,
     string? TlsSni = null,
     string? AuthenticatedId = null,
-    IReadOnlyList<RefusedRecipient>? PrdrRefused = null);
+    IReadOnlyList<RefusedRecipient>? PrdrRefused = null,
+    string? TraceParent = null);

@@ -29,6 +29,8 @@ public static class StoreRegistration
 
         var parts = schemas.ToList();
         services.AddSingleton(_ => NpgsqlDataSource.Create(Tuned(settings.ConnectionString)));
+        // Before Marten's own start-up work, which needs the database.
+        services.AddHostedService<StoreAvailability>();
         var marten = services.AddMarten(options =>
             {
                 options.DatabaseSchemaName = settings.Schema;

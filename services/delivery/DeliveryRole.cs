@@ -53,6 +53,7 @@ public sealed class DeliveryRole : PipelineRole
         services.AddSingleton<OutcomeCommitter>();
         services.AddHostedService(sp => sp.GetRequiredService<OutcomeCommitter>());
         services.AddSingleton<QueueClaims>();
+        services.AddHostedService<QueueGauges>();
         services.AddSingleton<ClaimHeartbeat>();
         services.AddHostedService(sp => sp.GetRequiredService<ClaimHeartbeat>());
         services.AddSingleton<QueueRunner>();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using System.Diagnostics;
 using System.Net;
 using JasperFx.Events;
 using Marten;
@@ -47,6 +48,8 @@ public sealed class MessageDeliverer(
             return;
 
         var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1) { Forced = forced, Claim = claim };
+        var startedAt = Stopwatch.GetTimestamp();
+        using var span = DeliveryMetrics.StartAttempt(received, attempt.Number);
 
         // The connections go back to the pool only once the attempt is recorded: before, the
         // pool could close one and record its tcp:close ahead of (and in the way of) the
@@ -87,6 +90,7 @@ public sealed class MessageDeliverer(
 
             await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(),
                 attempt.Connections, bounce, cancellationToken).ConfigureAwait(false);
+            DeliveryMetrics.Recorded(attempt.Events, bounce is not null, startedAt, span);
         }
         catch
         {

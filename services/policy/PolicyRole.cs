@@ -40,7 +40,8 @@ public sealed class PolicyRole : PipelineRole
             sp.GetRequiredService<DmarcEvaluator>(), sp.GetRequiredService<RedisLookup>(), options.PrimaryHostname));
         builder.Services.AddSingleton<AclEvaluator>();
         builder.Services.AddSingleton<StaticVerdicts>();
-        builder.Services.AddSingleton<IVerdictSource, RuleVerdicts>();
+        builder.Services.AddSingleton<RuleVerdicts>();
+        builder.Services.AddSingleton<IVerdictSource>(sp => new MeasuredVerdicts(sp.GetRequiredService<RuleVerdicts>()));
 
         // An ingress in this same process calls policy directly: no broker, no serialization.
         builder.Services.AddSingleton<IPolicyService, LocalPolicyService>();

@@ -28,7 +28,11 @@ public sealed class SmtpClientConnection : IAsyncDisposable
         _socket = socket;
         _stream = new NetworkStream(socket, ownsSocket: true);
         _input = PipeReader.Create(_stream);
+        DeliveryMetrics.ConnectionsOut.Add(1);
     }
+
+    // Set once disposed, so that the connection leaves the open count once.
+    private int _disposed;
 
     /// <summary>The local end, for <c>$sending_ip_address</c> and <c>$sending_port</c>.</summary>
     public IPEndPoint LocalEndPoint => (IPEndPoint)_socket.LocalEndPoint!;
@@ -265,6 +269,8 @@ public sealed class SmtpClientConnection : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            DeliveryMetrics.ConnectionsOut.Add(-1);
         await _input.CompleteAsync().ConfigureAwait(false);
         try
         {

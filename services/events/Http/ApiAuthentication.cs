@@ -3,12 +3,13 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Pipeline.Infrastructure.Telemetry;
 
 namespace Pipeline.Events.Http;
 
 /// <summary>
 /// Bearer tokens for the HTTP API (<c>Events:ApiTokens</c>): every endpoint but
-/// <c>/health</c> wants one; a <c>read</c> token may only read (GET), an <c>admin</c> token may
+/// <c>/health</c>, <c>/health/live</c> and <c>/health/ready</c> wants one; a <c>read</c> token may only read (GET), an <c>admin</c> token may
 /// also change things. Without tokens the API is open, and then it may only listen on loopback.
 /// </summary>
 public static class ApiAuthentication
@@ -44,7 +45,7 @@ public static class ApiAuthentication
         var tokens = options.ApiTokens.Select(t => (Bytes: Encoding.UTF8.GetBytes(t.Token), t.Role)).ToList();
         app.Use(async (context, next) =>
         {
-            if (context.Request.Path == "/health")
+            if (ManagementEndpoints.IsHealth(context.Request.Path))
             {
                 await next(context);
                 return;

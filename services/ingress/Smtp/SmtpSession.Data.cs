@@ -1,10 +1,12 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Pipeline.Contracts.Events;
 using Pipeline.Contracts.Policy;
 using Pipeline.Ingress.Protocol;
 using Pipeline.Infrastructure.Store;
+using Pipeline.Infrastructure.Telemetry;
 using Pipeline.Ingress.Spool;
 
 namespace Pipeline.Ingress.Smtp;
@@ -132,19 +134,35 @@ public sealed partial class SmtpSession
     private async Task FinishAsync(CancellationToken ct)
     {
         var transaction = _transaction!;
-        var content = transaction.Content!;
         _transaction = null;
+        // The message's span: policy's check at DATA and the commit under it; delivery's
+        // attempts join it through the traceparent stored with msg:received.
+        using var span = PipelineTelemetry.Source.StartActivity("smtp message");
+        span?.SetTag(PipelineTelemetry.MessageIdAttribute, transaction.Content!.MessageId);
+        var outcome = await ReceiveAsync(transaction, ct).ConfigureAwait(false);
+        span?.SetTag("pipeline.outcome", outcome);
+        IngressMetrics.TransactionDuration.Record(PipelineTelemetry.SecondsSince(transaction.StartedAt), new KeyValuePair<string, object?>("outcome", outcome));
+        if (outcome == Accepted)
+            IngressMetrics.Received.Add(1);
+    }
+
+    private const string Accepted = "accepted";
+
+    // Returns the outcome: accepted, refused, discarded or failed (not stored).
+    private async Task<string> ReceiveAsync(SmtpTransaction transaction, CancellationToken ct)
+    {
+        var content = transaction.Content!;
 
         if (content.Decoder.TooBig)
         {
             await ReplyAsync(SmtpReplies.TooBig, ct).ConfigureAwait(false);
-            return;
+            return "refused";
         }
 
         if (content.Decoder.LineTooLong)
         {
             await ReplyAsync(SmtpReplies.TextLineTooLong, ct).ConfigureAwait(false);
-            return;
+            return "refused";
         }
 
         var addresses = transaction.Recipients.Select(r => r.Address).ToList();
@@ -155,13 +173,13 @@ public sealed partial class SmtpSession
             // Exim's discard: the client is told all is well, and nothing is kept.
             _log.LogInformation("Message {MessageId} discarded by policy on {ConnectionId}", content.MessageId, _journal.ConnectionId);
             await ReplyAsync($"250 2.0.0 OK id={content.MessageId}", ct).ConfigureAwait(false);
-            return;
+            return "discarded";
         }
 
         if (verdict.Action != PolicyAction.Accept)
         {
             await ReplyAsync(reply!, ct).ConfigureAwait(false);
-            return;
+            return "refused";
         }
 
         // PRDR (draft-hall-prdr-00 §4): with several recipients, a verdict for each.
@@ -188,7 +206,7 @@ public sealed partial class SmtpSession
             if (accepted.Count == 0)
             {
                 await ReplyPrdrAsync(perRecipient, "550 5.7.1 No recipients accepted", ct).ConfigureAwait(false);
-                return;
+                return "refused";
             }
 
             recipients = accepted;
@@ -198,9 +216,10 @@ public sealed partial class SmtpSession
         var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, recipients,
             content.Bytes.WrittenCount, ClientAddress, _client.Port, _helo, Protocol(transaction), LocalAddress, _local.Port,
             content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId, _proxy,
-            _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId, refused is { Count: > 0 } ? refused : null);
+            _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId, refused is { Count: > 0 } ? refused : null, Activity.Current?.Id);
         try
         {
+            using var commit = PipelineTelemetry.Source.StartActivity("store message");
             await _spooler.CommitAsync(received, StoredContent.Build(content.Bytes.WrittenMemory, content.TraceLength, transaction.AddedHeaders,
                 transaction.RemovedHeaders), ct).ConfigureAwait(false);
         }
@@ -211,7 +230,7 @@ public sealed partial class SmtpSession
                 await ReplyAsync(SmtpReplies.LocalError, ct).ConfigureAwait(false);
             else
                 await ReplyPrdrAsync(perRecipient.Select(r => r.StartsWith('2') ? SmtpReplies.LocalError : r).ToList(), SmtpReplies.LocalError, ct).ConfigureAwait(false);
-            return;
+            return "failed";
         }
 
         _messages++;
@@ -220,6 +239,7 @@ public sealed partial class SmtpSession
             await ReplyAsync(final, ct).ConfigureAwait(false);
         else
             await ReplyPrdrAsync(perRecipient, final, ct).ConfigureAwait(false);
+        return Accepted;
     }
 
     // 353, then one reply per recipient in RCPT order, then the final reply (draft-hall-prdr-00 §4).

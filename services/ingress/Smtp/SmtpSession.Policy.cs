@@ -51,6 +51,8 @@ public sealed partial class SmtpSession
             _ => EnhancedStatus.Compose("451", "4.7.1", verdict.Message ?? "Temporary local problem - please try later"),
         };
         // Accepts are implied by the conversation going on; refusals and timeouts are recorded.
+        if (verdict.Action is PolicyAction.Deny or PolicyAction.Defer)
+            IngressMetrics.Refused.Add(1, new("stage", stage.ToString().ToLowerInvariant()), new("class", verdict.Action == PolicyAction.Deny ? "5xx" : "4xx"));
         if (verdict.Action is not PolicyAction.Accept || timedOut)
             _journal.Add(new PolicyVerdictGiven(_journal.ConnectionId, stage, verdict.Action, reply ?? "250", sender, recipient, timedOut));
         return (verdict, reply);

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Pipeline.Infrastructure.Hosting;
 using System.IO.Pipelines;
 using System.Net;
@@ -14,6 +15,7 @@ using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
 
 using Pipeline.Infrastructure.Store;
+using Pipeline.Infrastructure.Telemetry;
 
 namespace Pipeline.Ingress.Smtp;
 
@@ -114,6 +116,12 @@ public sealed partial class SmtpSession
     public async Task RunAsync(CancellationToken shutdown)
     {
         var peer = (ClientAddress, _client.Port);
+        var startedAt = Stopwatch.GetTimestamp();
+        IngressMetrics.ConnectionsIn.Add(1);
+        // The session's span: every message's span, and through the bus policy's and delivery's, descend from it.
+        using var span = PipelineTelemetry.Source.StartActivity("smtp session", ActivityKind.Server);
+        span?.SetTag("pipeline.connection_id", _journal.ConnectionId);
+        span?.SetTag("client.address", ClientAddress);
         try
         {
             if (_proxyRequired)
@@ -141,6 +149,8 @@ public sealed partial class SmtpSession
         }
         finally
         {
+            IngressMetrics.ConnectionsIn.Add(-1);
+            IngressMetrics.SessionDuration.Record(PipelineTelemetry.SecondsSince(startedAt));
             if (_journal.IsEmpty)
                 _journal.Add(new TcpConnected(_journal.ConnectionId, Direction.Inbound, peer.ClientAddress, peer.Port, LocalAddress, _local.Port,
                     ProxyFailure: _proxyFailure ?? _closeReason));

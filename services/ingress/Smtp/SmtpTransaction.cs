@@ -7,6 +7,9 @@ namespace Pipeline.Ingress.Smtp;
 /// <summary>The envelope of the mail transaction in progress (RFC 5321 §3.3), and its content once DATA or BDAT began.</summary>
 public sealed class SmtpTransaction(string sender, MailParameters parameters)
 {
+    /// <summary>When MAIL was accepted, a <see cref="System.Diagnostics.Stopwatch"/> timestamp.</summary>
+    public long StartedAt { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
+
     /// <summary>The reverse-path; empty for the null sender.</summary>
     public string Sender { get; } = sender;
 
