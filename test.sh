@@ -8,10 +8,12 @@ set -uo pipefail
 cd "$(dirname "$0")"
 root=$(pwd)
 . scripts/common.sh
+. scripts/containers.sh
 
 work=$(mktemp -d /tmp/pipeline-test.XXXXXX)
 chmod 755 "$work"
 cleanup() {
+  podman_service_stop
   rabbit_stop
   pg_stop "$work/postgres"
   rm -rf "$work"
@@ -20,6 +22,16 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 apt_install postgresql rabbitmq-server swaks libnet-ssleay-perl nsd haproxy openssl faketime exim4-daemon-heavy redis-server python3-dkim unbound microsocks ldnsutils || exit 1
+
+# Containers, for the compose test: podman (configured for this kind of host) as the engine
+# docker-compose drives through its Docker-compatible socket; the base image, made once per
+# machine when no registry can be reached; the test's own images, built once and cached.
+containers_install || exit 1
+containers_configure || exit 1
+podman_service_start "$work/podman.log" || exit 1
+base_image || { echo "could not build $BASE_IMAGE" >&2; exit 1; }
+compose_test_images "$work" || exit 1
+export PIPELINE_TEST_DOCKER_HOST="unix://$PODMAN_SOCKET"
 
 # smtp-sink and smtp-source, from the postfix package without installing it.
 postfix_dir="$root/.data/postfix"
