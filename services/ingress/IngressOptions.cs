@@ -37,6 +37,14 @@ public sealed class IngressOptions
     /// <summary>How long the whole DATA or BDAT phase of one message may take, however steadily the bytes trickle in. Defaults to 30 minutes.</summary>
     public TimeSpan SmtpDataTimeout { get; set; } = TimeSpan.FromMinutes(30);
 
+    /// <summary>
+    /// On SIGTERM, how long a transaction under way (MAIL accepted, content not yet answered) may
+    /// go on; meanwhile idle sessions, and each session once its transaction ends, are answered
+    /// 421, and no connection is accepted. Defaults to 20 seconds, inside the host's 30 seconds
+    /// of shutdown.
+    /// </summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(20);
+
     /// <summary>How many unrecognized commands are answered before the connection is dropped (Exim's <c>smtp_max_unknown_commands</c>). Defaults to 3, Exim's default.</summary>
     public int SmtpMaxUnknownCommands { get; set; } = 3;
 
@@ -159,6 +167,7 @@ public sealed class IngressOptions
         Require(SmtpMaxSynprotErrors >= 0, "Ingress:SmtpMaxSynprotErrors must not be negative");
         Require(TextLineMax >= 998, "Ingress:TextLineMax must be at least 998 (RFC 5322 §2.1.1)");
         Require(SmtpDataTimeout > TimeSpan.Zero, "Ingress:SmtpDataTimeout must be positive");
+        Require(ShutdownGrace >= TimeSpan.Zero && ShutdownGrace < TimeSpan.FromSeconds(30), "Ingress:ShutdownGrace must be between 0 and 30 seconds");
         Require(SmtpAcceptMax > 0, "Ingress:SmtpAcceptMax must be positive");
         Require(SmtpAcceptMaxPerHost > 0, "Ingress:SmtpAcceptMaxPerHost must be positive");
         Require(ProxyTimeout > TimeSpan.Zero, "Ingress:ProxyTimeout must be positive");

@@ -21,6 +21,16 @@ public sealed class SmtpConnectionHandler(
 {
     private readonly IngressLists _lists = new(options);
 
+    // Fires ShutdownGrace after the process was asked to stop: then every session ends.
+    private readonly CancellationToken _deadline = Deadline(options.ShutdownGrace, lifetime.ApplicationStopping);
+
+    private static CancellationToken Deadline(TimeSpan grace, CancellationToken stopping)
+    {
+        var deadline = new CancellationTokenSource();
+        stopping.Register(() => deadline.CancelAfter(grace));
+        return deadline.Token;
+    }
+
     /// <inheritdoc />
     public override async Task OnConnectedAsync(ConnectionContext connection)
     {
@@ -39,9 +49,8 @@ public sealed class SmtpConnectionHandler(
         using var scope = log.BeginScope("{ConnectionId} [{ClientAddress}]:{ClientPort}", connectionId, client.Address, client.Port);
         // Only shutdown cancels a session: Kestrel's ConnectionClosed also fires when a client
         // half-closes after pipelining its last commands (Exim does), and those still get replies.
-        var stop = lifetime.ApplicationStopping;
         var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, closedConnections,
             _lists, certificates, credentials, log);
-        await session.RunAsync(stop).ConfigureAwait(false);
+        await session.RunAsync(lifetime.ApplicationStopping, _deadline).ConfigureAwait(false);
     }
 }

@@ -63,6 +63,12 @@ public sealed partial class SmtpSession
     private bool _closing;
     private string _closeReason = "peer closed";
 
+    // Shutdown: set when the process stops. A session waiting for a command outside a
+    // transaction (_awaitingCommand) is stopped at once; one inside goes on until its
+    // transaction ends, then is answered 421.
+    private CancellationToken _stopping;
+    private volatile bool _awaitingCommand = true;
+
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
         IngressOptions options, PolicyClient policy, MessageSpooler spooler, StreamEventWriter closedConnections,
@@ -112,9 +118,21 @@ public sealed partial class SmtpSession
 
     private static string Printable(IPAddress address) => address.ToText();
 
-    /// <summary>Runs the conversation until QUIT, a drop, a timeout or shutdown.</summary>
-    public async Task RunAsync(CancellationToken shutdown)
+    /// <summary>
+    /// Runs the conversation until QUIT, a drop, a timeout or shutdown: once
+    /// <paramref name="stopping"/> fires, the session ends with 421 as soon as no transaction is
+    /// open, and at <paramref name="deadline"/> whatever it is doing.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stopping, CancellationToken deadline)
     {
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(deadline);
+        _stopping = stopping;
+        using var onStopping = stopping.Register(() =>
+        {
+            if (_awaitingCommand)
+                _ = session.CancelAsync();
+        });
+        var shutdown = session.Token;
         var peer = (ClientAddress, _client.Port);
         var startedAt = Stopwatch.GetTimestamp();
         IngressMetrics.ConnectionsIn.Add(1);
@@ -129,6 +147,7 @@ public sealed partial class SmtpSession
             _relayAllowed = _lists.RelayFromHosts.Contains(_client.Address);
             _journal.Add(new TcpConnected(_journal.ConnectionId, Direction.Inbound, ClientAddress, _client.Port, LocalAddress, _local.Port,
                 Proxy: _proxy, ProxyFailure: _proxyFailure));
+            stopping.ThrowIfCancellationRequested();
             if (await GreetAsync(shutdown).ConfigureAwait(false))
                 await CommandLoopAsync(shutdown).ConfigureAwait(false);
         }
@@ -137,7 +156,7 @@ public sealed partial class SmtpSession
             _closeReason = "timeout";
             await TryReplyAsync($"421 4.4.2 {_options.PrimaryHostname} SMTP incoming data timeout - closing connection").ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested || stopping.IsCancellationRequested)
         {
             _closeReason = "shutdown";
             await TryReplyAsync($"421 4.3.2 {_options.PrimaryHostname} Service not available - closing connection").ConfigureAwait(false);
@@ -213,7 +232,15 @@ public sealed partial class SmtpSession
     {
         while (!_closing)
         {
+            // Outside a transaction a stopping process takes no new command (nor a pipelined one).
+            if (_transaction is null)
+            {
+                _awaitingCommand = true;
+                _stopping.ThrowIfCancellationRequested();
+            }
+
             var (line, pipelined) = await ReadCommandLineAsync(ct).ConfigureAwait(false);
+            _awaitingCommand = false;
             if (line is null)
                 return;
             var command = SmtpCommand.Parse(line);

@@ -63,6 +63,17 @@ public sealed class PipelineProcess : IAsyncDisposable
         await _process.WaitForExitAsync();
     }
 
+    /// <summary>Asks the process to stop (SIGTERM), without waiting for it.</summary>
+    public void Terminate() => _ = SendSignal(_process.Id, 15);
+
+    /// <summary>Waits for the process to exit, and returns its exit code.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cancel.Token);
+        return _process.ExitCode;
+    }
+
     /// <summary>Asks the process to stop (SIGTERM) and waits for it.</summary>
     public async Task StopAsync()
     {
