@@ -95,7 +95,17 @@ app.Lifetime.ApplicationStarted.Register(() =>
         log.LogInformation("Health and metrics listening on {Listen}", management);
 });
 
-await app.RunAsync();
+// Read before the run: RunAsync disposes the host, and with it the lifetime.
+var stopping = app.Lifetime.ApplicationStopping;
+try
+{
+    await app.RunAsync();
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    // Stopped while it was still starting (waiting for PostgreSQL): as asked, not a failure.
+}
+
 return 0;
 
 /// <summary>The server of a process that listens nowhere (policy and delivery workers).</summary>

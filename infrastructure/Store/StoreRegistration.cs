@@ -4,6 +4,7 @@ using Marten;
 using Npgsql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Pipeline.Contracts;
 using Pipeline.Infrastructure.Configuration;
 
@@ -29,8 +30,6 @@ public static class StoreRegistration
 
         var parts = schemas.ToList();
         services.AddSingleton(_ => NpgsqlDataSource.Create(Tuned(settings.ConnectionString)));
-        // Before Marten's own start-up work, which needs the database.
-        services.AddHostedService<StoreAvailability>();
         var marten = services.AddMarten(options =>
             {
                 options.DatabaseSchemaName = settings.Schema;
@@ -51,6 +50,9 @@ public static class StoreRegistration
             .UseNpgsqlDataSource()
             .UseLightweightSessions()
             .ApplyAllDatabaseChangesOnStartup();
+        // First of all hosted services: Marten puts its own start-up work (which needs the
+        // database) at the head of the list, and this must run before it.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StoreAvailability>());
         services.AddSingleton<RawMessageStore>();
         services.AddSingleton<StreamEventWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamEventWriter>());

@@ -125,6 +125,26 @@ public sealed partial class health_metrics_and_traces
         Assert.Contains("\"status\":\"Unhealthy\"", body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task a_role_started_before_its_database_waits_for_it_and_then_starts()
+    {
+        // PostgreSQL appears on its port only some seconds after the process started.
+        var store = new Npgsql.NpgsqlConnectionStringBuilder(TestEnvironment.Postgres);
+        var port = FreePort.Next();
+        var settings = new PipelineSettings();
+        var config = settings.For("events");
+        config["Store:ConnectionString"] = new Npgsql.NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Port = port }.ConnectionString;
+        var starting = PipelineProcess.StartAsync(config, TimeSpan.FromSeconds(90));
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        Assert.False(starting.IsCompleted, "the process started without its database");
+        using var forwarder = new TcpForwarder(port, new IPEndPoint(IPAddress.Parse(store.Host!), store.Port));
+        forwarder.Start();
+        await using var events = await starting;
+        Assert.Contains("PostgreSQL does not answer", events.Output, StringComparison.Ordinal);
+        using var history = new HistoryClient(settings.HttpPort);
+        Assert.Equal(0, await history.LastSequenceAsync());
+    }
+
     private static async Task<(HttpStatusCode Status, string Body)> WaitForReadyAsync(HttpClient http, int port)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);

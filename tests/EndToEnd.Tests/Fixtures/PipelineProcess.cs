@@ -20,6 +20,16 @@ public sealed class PipelineProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The CPU time the process has used so far, user and system.</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     /// <summary>Starts the pipeline executable and waits until it says it started.</summary>
     public static Task<PipelineProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null) =>
         StartAsync(new ProcessStartInfo("dotnet", [TestEnvironment.PipelineDll]), settings, timeout);
