@@ -15,8 +15,14 @@ namespace Pipeline.Contracts.Policy;
 /// At <see cref="PolicyStage.Data"/>: header fields of the client's content to remove, each given by the text its
 /// unfolded line starts with, compared without regard to case (a forged <c>Authentication-Results: our.host</c>).
 /// </param>
+/// <param name="Stages">
+/// The stages at which this policy decides anything (an ACL, a fixed verdict, the headers it
+/// adds at data): ingress asks at those and at <see cref="PolicyStage.Data"/>, and takes the
+/// others as accepted without a request. Null: ask at every stage.
+/// </param>
 public sealed record PolicyVerdict(PolicyAction Action, string? Message = null, string? LogMessage = null, string? ContentFilter = null,
-    IReadOnlyDictionary<string, string>? Variables = null, IReadOnlyList<string>? AddHeaders = null, IReadOnlyList<string>? RemoveHeaders = null)
+    IReadOnlyDictionary<string, string>? Variables = null, IReadOnlyList<string>? AddHeaders = null, IReadOnlyList<string>? RemoveHeaders = null,
+    IReadOnlyList<PolicyStage>? Stages = null)
 {
     /// <summary>An accept with no text.</summary>
     public static PolicyVerdict Accepted { get; } = new(PolicyAction.Accept);

@@ -33,6 +33,11 @@ public sealed partial class SmtpSession
         IReadOnlyList<string>? recipients, long? size, string? contentFilter, CancellationToken ct, byte[]? content = null,
         SmtpTransaction? transaction = null)
     {
+        // A stage the policy decides nothing at is accepted without asking (most of them, with
+        // rules for RCPT and DATA only: over the bus, each ask is a request and its reply).
+        if (!_policy.Asks(stage))
+            return (PolicyVerdict.Accepted, null);
+
         // The headers a verdict adds or removes belong to the transaction in progress, or to the one ending.
         transaction ??= _transaction;
         var (verdict, timedOut) = await _policy.CheckAsync(deadline => new CheckPolicy(

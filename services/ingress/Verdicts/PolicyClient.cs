@@ -18,6 +18,21 @@ public sealed class PolicyClient(IServiceProvider services, IngressOptions optio
     private readonly IRequestClient<CheckPolicy>? _bus =
         services.GetService<IPolicyService>() is null ? services.GetRequiredService<IClientFactory>().CreateRequestClient<CheckPolicy>() : null;
 
+    private const int EveryStage = -1;
+
+    // The stages the policy said it decides at (a bit per PolicyStage), from its latest verdict;
+    // every stage until the first verdict comes, and after one that does not say.
+    private int _asked = EveryStage;
+
+    /// <summary>
+    /// False for a stage at which the policy has nothing to decide (no ACL, no fixed verdict):
+    /// its accept is known without a request. The end of data is always asked.
+    /// </summary>
+    public bool Asks(PolicyStage stage) => stage == PolicyStage.Data || (Volatile.Read(ref _asked) & (1 << (int)stage)) != 0;
+
+    private void Learn(PolicyVerdict verdict) =>
+        Volatile.Write(ref _asked, verdict.Stages is { } stages ? stages.Aggregate(0, (mask, s) => mask | (1 << (int)s)) : EveryStage);
+
     /// <summary>The verdict, or a deferral when none came.</summary>
     public async Task<(PolicyVerdict Verdict, bool TimedOut)> CheckAsync(
         Func<DateTimeOffset, CheckPolicy> request, CancellationToken cancellationToken)
@@ -25,11 +40,12 @@ public sealed class PolicyClient(IServiceProvider services, IngressOptions optio
         var check = request(DateTimeOffset.UtcNow + options.PolicyTimeout);
         try
         {
-            if (_local is not null)
-                return (await _local.CheckAsync(check, cancellationToken).WaitAsync(options.PolicyTimeout, cancellationToken).ConfigureAwait(false), false);
-            var response = await _bus!.GetResponse<PolicyVerdict>(
-                check, cancellationToken, RequestTimeout.After(ms: (int)options.PolicyTimeout.TotalMilliseconds)).ConfigureAwait(false);
-            return (response.Message, false);
+            var verdict = _local is not null
+                ? await _local.CheckAsync(check, cancellationToken).WaitAsync(options.PolicyTimeout, cancellationToken).ConfigureAwait(false)
+                : (await _bus!.GetResponse<PolicyVerdict>(
+                    check, cancellationToken, RequestTimeout.After(ms: (int)options.PolicyTimeout.TotalMilliseconds)).ConfigureAwait(false)).Message;
+            Learn(verdict);
+            return (verdict, false);
         }
         catch (Exception e) when (e is RequestTimeoutException or TimeoutException)
         {

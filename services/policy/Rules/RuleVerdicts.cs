@@ -14,8 +14,18 @@ namespace Pipeline.Policy.Rules;
 public sealed class RuleVerdicts(PolicyOptions options, RuleSet rules, StaticVerdicts fixedVerdicts, AclEvaluator evaluator, PolicyServices services,
     ILogger<RuleVerdicts> log) : IVerdictSource
 {
+    // What ingress must ask about: the stages with an ACL or a fixed verdict, and the end of
+    // data, where every message is judged whatever the rules (Authentication-Results, and the
+    // rule that nothing is accepted that policy did not see).
+    private readonly IReadOnlyList<PolicyStage> _stages = Enum.GetValues<PolicyStage>()
+        .Where(s => s == PolicyStage.Data || rules.For(s) is not null || options.Verdicts.Any(v => v.Stage == s))
+        .ToArray();
+
     /// <inheritdoc />
-    public async Task<PolicyVerdict> DecideAsync(CheckPolicy check, CancellationToken cancellationToken)
+    public async Task<PolicyVerdict> DecideAsync(CheckPolicy check, CancellationToken cancellationToken) =>
+        await DecideAtAsync(check, cancellationToken).ConfigureAwait(false) with { Stages = _stages };
+
+    private async Task<PolicyVerdict> DecideAtAsync(CheckPolicy check, CancellationToken cancellationToken)
     {
         if (fixedVerdicts.Find(check) is { } fixedVerdict)
             return fixedVerdict;
