@@ -37,6 +37,23 @@ public sealed class claim_renewal
         Assert.DoesNotContain("lease ran out", first.Output + second.Output, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task a_claim_whose_attempt_is_being_recorded_is_not_taken_for_lost()
+    {
+        // Renewals every third of a second while a steady stream of short attempts commits: a renewal that
+        // meets an attempt's outcome being committed waits for it, then finds the row gone.
+        await using var sink = await SmtpSink.StartAsync();
+        var settings = new PipelineSettings();
+        var extra = PipelineSettings.Route("example.test", sink.Port);
+        extra["Delivery:ClaimLease"] = "00:00:01";
+        await using var pipeline = await PipelineProcess.StartAsync(settings.For(extra: extra));
+        const int Messages = 400;
+        var (exitCode, output) = await SmtpSource.RunAsync(settings.SmtpPort, Messages, 10, "s@origin.test", "a@example.test");
+        Assert.True(exitCode == 0, output);
+        await sink.WaitForMessagesAsync(Messages, TimeSpan.FromSeconds(90));
+        Assert.DoesNotContain("ran out before its attempt ended", pipeline.Output, StringComparison.Ordinal);
+    }
+
     // Exim's <= lines of the message (its sender is unique to this test run).
     private static int Received(EximServer exim, string sender) =>
         Regex.Count(exim.MainLog, " <= " + Regex.Escape(sender) + " ");

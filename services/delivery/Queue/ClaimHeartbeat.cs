@@ -8,8 +8,8 @@ namespace Pipeline.Delivery.Queue;
 /// Renews this process's claims while their attempts run, every third of
 /// <see cref="DeliveryOptions.ClaimLease"/>, with one statement for all of them, so that an
 /// attempt longer than the lease (a slow server, many hosts in a row) is never claimed again
-/// by another worker while it runs. A claim the renewal no longer finds is lost for good
-/// (<see cref="HeldClaim.Lose"/>): its attempt starts no more transactions.
+/// by another worker while it runs. A claim the renewal no longer finds once it has run out
+/// is lost for good (<see cref="HeldClaim.Lose"/>): its attempt starts no more transactions.
 /// </summary>
 public sealed class ClaimHeartbeat(QueueClaims claims, DeliveryOptions options, TimeProvider clock, ILogger<ClaimHeartbeat> log)
     : BackgroundService
@@ -61,15 +61,31 @@ public sealed class ClaimHeartbeat(QueueClaims claims, DeliveryOptions options, 
             return;
         var renewed = (await claims.RenewAsync(held.Select(c => c.MessageId).ToHashSet(StringComparer.Ordinal), cancellationToken)
             .ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
+        foreach (var claim in Lost(held, renewed, sentAt, options.ClaimLease))
+        {
+            claim.Lose();
+            log.LogWarning("The claim on {MessageId} ran out before its attempt ended; the attempt stops", claim.MessageId);
+        }
+    }
+
+    /// <summary>
+    /// Extends the claims a renewal sent at <paramref name="sentAt"/> found; returns those that are
+    /// lost. A claim it did not find while the claim still surely held was not taken by another
+    /// worker (none may before it runs out): its own attempt has recorded its outcome, which
+    /// removed or released the row, perhaps while the renewal waited on that row's lock. It is
+    /// left alone, and is lost at a later renewal if it is still tracked once it has run out.
+    /// </summary>
+    public static IReadOnlyList<HeldClaim> Lost(IEnumerable<HeldClaim> held, IReadOnlySet<string> renewed, DateTimeOffset sentAt, TimeSpan lease)
+    {
+        var lost = new List<HeldClaim>();
         foreach (var claim in held)
         {
             if (renewed.Contains(claim.MessageId))
-                claim.Extend(sentAt + options.ClaimLease);
-            else if (claim.TrackedAt < sentAt)
-            {
-                claim.Lose();
-                log.LogWarning("The claim on {MessageId} ran out before its attempt ended; the attempt stops", claim.MessageId);
-            }
+                claim.Extend(sentAt + lease);
+            else if (claim.TrackedAt < sentAt && !claim.IsHeldAt(sentAt))
+                lost.Add(claim);
         }
+
+        return lost;
     }
 }
