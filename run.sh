@@ -15,7 +15,7 @@ trap 'exit 130' INT TERM
 if [ -z "${Store__ConnectionString:-}" ]; then
   pg_dir="${PIPELINE_DATA:-$(pwd)/.data}/postgres"
   port=$(free_port 24320)
-  pg_start "$pg_dir" "$port" || { echo "could not start PostgreSQL" >&2; exit 1; }
+  PG_EXTRA_OPTIONS="$PIPELINE_PG_OPTIONS" pg_start "$pg_dir" "$port" || { echo "could not start PostgreSQL" >&2; exit 1; }
   export Store__ConnectionString="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
   echo "PostgreSQL (private, data in $pg_dir) on 127.0.0.1:$port"
 fi

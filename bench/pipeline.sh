@@ -7,7 +7,8 @@
 #   postfix   Postfix as a relay, shipped defaults (bench/postfix.sh): a durable queue, fsync
 #             before each 250;
 #   embedded  the pipeline as ./run.sh runs it: every role in one process on the in-memory
-#             bus, a private PostgreSQL with its durable defaults (fsync, synchronous_commit);
+#             bus, a private PostgreSQL as run.sh starts it (durable: fsync, synchronous_commit;
+#             PIPELINE_PG_OPTIONS, 16 MB of shared buffers);
 #             Policy:AuthenticationResults off, since Postfix checks nothing either;
 #   apart     the pipeline as compose.yaml deploys it: ingress, policy, delivery and events as
 #             four processes on a private RabbitMQ, sharing one private PostgreSQL (durable
@@ -113,7 +114,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 say() { echo "[$(date +%H:%M:%S)] $*" >&2; }
-keep_work=""
+keep_work=${KEEP:-}   # KEEP=1 keeps the logs of a run that passed too
 fail() { say "FAILED: $*"; keep_work=1; exit 1; }
 # now: seconds since boot, 0.01 s resolution; monotonic, unlike the wall clock (which this
 # kind of virtual machine has been seen to step by minutes) and bash's SECONDS.
@@ -283,7 +284,9 @@ source_ok() {
   local rc _
   [ -f "$source_done" ] || return 0
   read -r rc _ < "$source_done"
-  [ "$rc" = 0 ] || { say "smtp-source failed: $(tail -n 3 "$source_done.log")"; return 1; }
+  [ "$rc" = 0 ] || {
+    cp "$source_done.log" "$work/$target-smtp-source.log" 2>/dev/null
+    say "smtp-source failed (exit status $rc): $(tail -n 3 "$source_done.log")"; return 1; }
 }
 # unsettled_why: what the current target still lacks, for the failure message.
 unsettled_why() {
@@ -341,7 +344,7 @@ pipeline_process() {
 }
 
 start_embedded() {
-  start_store "$1"
+  start_store "$1" "$PIPELINE_PG_OPTIONS"
   smtp_port=$(free_port 27000)
   local http_port; http_port=$(free_port 28000)
   pipeline_process ingress,policy,delivery,events "$work/embedded-$1.log" \
