@@ -59,9 +59,6 @@ public static class StoreRegistration
         return marten;
     }
 
-    /// <summary>The most connections one process opens when the connection string does not say.</summary>
-    public const int DefaultPoolSize = 10;
-
     // A stable (not per-process randomized) hash of the schema's name.
     private static int DaemonLockId(string schema)
     {
@@ -72,16 +69,10 @@ public static class StoreRegistration
     // The pipeline keeps no session state on its connections, so a pooled connection need not be
     // reset (DISCARD ALL, which also throws away every cached plan of Marten's PL/pgSQL append
     // function: measured, most of its cost), and its hot statements may stay prepared.
-    // A process holds at most 10 connections (Npgsql's default is 100): with every role in one
-    // process on two cores, 10 took as many messages per second as 14 to 17 did (bench/pipeline.sh)
-    // and each idle backend costs PostgreSQL memory. Settings given in the connection string win.
+    // Settings given in the connection string win.
     private static string Tuned(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!connectionString.Contains("Maximum Pool Size", StringComparison.OrdinalIgnoreCase)
-            && !connectionString.Contains("MaxPoolSize", StringComparison.OrdinalIgnoreCase)
-            && !connectionString.Contains("Max Pool Size", StringComparison.OrdinalIgnoreCase))
-            builder.MaxPoolSize = DefaultPoolSize;
         if (!connectionString.Contains("No Reset On Close", StringComparison.OrdinalIgnoreCase))
             builder.NoResetOnClose = true;
         if (!connectionString.Contains("Max Auto Prepare", StringComparison.OrdinalIgnoreCase))

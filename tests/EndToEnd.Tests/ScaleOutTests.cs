@@ -287,7 +287,11 @@ public sealed partial class roles_scaled_out(ITestOutputHelper output)
         var incomplete = (await LogAsync(history, "msg:received")).Where(e => !complete.Contains(e.MessageId)).Take(10).ToList();
         var lines = new List<string>();
         foreach (var message in incomplete)
-            lines.Add($"{message.MessageId}: {string.Join(" ", await history.EventNamesAsync(message.MessageId))}");
+        {
+            // The whole history: a deferral says why.
+            var events = await history.GetJsonAsync($"/messages/{message.MessageId}/events");
+            lines.Add($"{message.MessageId}: {events?.GetRawText()}");
+        }
         return string.Join("; ", lines);
     }
 
