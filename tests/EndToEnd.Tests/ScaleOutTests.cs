@@ -166,7 +166,10 @@ public sealed partial class roles_scaled_out(ITestOutputHelper output)
             Assert.Equal(0, await ingress.WaitForExitAsync(TimeSpan.FromSeconds(40)));
             var (_, secondTranscript) = await secondLoad;
             output.WriteLine(Tail(secondTranscript));
-            Assert.Contains("421", secondTranscript, StringComparison.Ordinal);
+            // The second load was cut off: a session under way was told 421, or, between two of
+            // its one-message sessions, smtp-source found the listener closed; either stops it.
+            Assert.True(secondTranscript.Contains("421", StringComparison.Ordinal)
+                || secondTranscript.Contains("Connection refused", StringComparison.Ordinal), secondTranscript);
 
             // Whatever was accepted arrives once, with its history complete.
             using var history = new HistoryClient(settings.HttpPort);
