@@ -182,8 +182,13 @@ public sealed partial class roles_scaled_out(ITestOutputHelper output)
             var copies = Copies(sink);
             AssertHistoriesComplete(received, (await LogAsync(history, "msg:delivery")).ToLookup(e => e.MessageId),
                 await LogAsync(history, "msg:complete"), copies);
+            // Said apart, so that a failure tells a duplicate from a message the log listed late.
+            var twice = copies.GroupBy(c => c.MessageIdHeader).Where(g => g.Count() > 1).Select(g => $"{g.Key} ({g.First().PipelineId})").ToList();
+            Assert.True(twice.Count == 0, "delivered twice: " + string.Join(", ", twice));
+            var listed = (await LogAsync(history, "msg:received")).Select(e => e.MessageId).ToHashSet();
+            var unlisted = copies.Where(c => !listed.Contains(c.PipelineId)).Select(c => c.PipelineId).ToList();
+            Assert.True(unlisted.Count == 0, "at the sink, never received: " + string.Join(", ", unlisted));
             Assert.Equal(received.Count, copies.Count);
-            Assert.Equal(copies.Count, copies.Select(c => c.MessageIdHeader).Distinct().Count());
             output.WriteLine($"{received.Count} accepted, {copies.Count} at the sink, none twice");
         }
         finally
