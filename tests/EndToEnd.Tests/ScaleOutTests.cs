@@ -238,7 +238,7 @@ public sealed partial class roles_scaled_out(ITestOutputHelper output)
     private static List<Copy> Copies(SmtpSink sink)
     {
         var copies = new List<Copy>();
-        foreach (var file in Directory.GetFiles(sink.Folder))
+        foreach (var file in sink.CompleteFiles)
         {
             var text = File.ReadAllText(file);
             var header = MessageIdHeader().Match(text);

@@ -45,9 +45,24 @@ public sealed class SmtpSink : IAsyncDisposable
         return sink;
     }
 
-    /// <summary>The messages dumped so far.</summary>
-    public IReadOnlyList<string> Messages =>
-        Directory.GetFiles(Folder).Order().Select(File.ReadAllText).ToList();
+    /// <summary>
+    /// The messages dumped so far, whole: smtp-sink writes a dump while the message arrives, so
+    /// a file it still holds open is left out. (Listed first, then the open files: a listed file
+    /// not open by then was closed, and is complete.)
+    /// </summary>
+    public IReadOnlyList<string> Messages => CompleteFiles.Select(File.ReadAllText).ToList();
+
+    /// <summary>The dump files smtp-sink has finished writing, in name order.</summary>
+    public IReadOnlyList<string> CompleteFiles
+    {
+        get
+        {
+            var files = Directory.GetFiles(Folder);
+            var open = Directory.GetFiles($"/proc/{_process.Id}/fd")
+                .Select(fd => new FileInfo(fd).LinkTarget).Where(t => t is not null).ToHashSet();
+            return files.Where(f => !open.Contains(f)).Order().ToList();
+        }
+    }
 
     /// <summary>Waits until at least <paramref name="count"/> messages arrived.</summary>
     public async Task<IReadOnlyList<string>> WaitForMessagesAsync(int count, TimeSpan timeout)
