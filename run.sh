@@ -16,9 +16,7 @@ if [ -z "${Store__ConnectionString:-}" ]; then
   pg_dir="${PIPELINE_DATA:-$(pwd)/.data}/postgres"
   port=$(free_port 24320)
   PG_EXTRA_OPTIONS="$PIPELINE_PG_OPTIONS" pg_start "$pg_dir" "$port" || { echo "could not start PostgreSQL" >&2; exit 1; }
-  # At most 10 connections for the one process (Npgsql's default is 100): measured with
-  # bench/pipeline.sh, 10 take the same rate as the 13 to 17 it opened, for less memory.
-  export Store__ConnectionString="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Maximum Pool Size=10"
+  Store__ConnectionString=$(embedded_store "$port"); export Store__ConnectionString
   echo "PostgreSQL (private, data in $pg_dir) on 127.0.0.1:$port"
 fi
 

@@ -344,11 +344,11 @@ pipeline_process() {
 }
 
 start_embedded() {
-  start_store "$1" "$PIPELINE_PG_OPTIONS"   # and run.sh's pool of 10, below
+  start_store "$1" "$PIPELINE_PG_OPTIONS"
   smtp_port=$(free_port 27000)
   local http_port; http_port=$(free_port 28000)
   pipeline_process ingress,policy,delivery,events "$work/embedded-$1.log" \
-    Store__ConnectionString="Host=127.0.0.1;Port=$pg_port;Username=postgres;Database=postgres;Maximum Pool Size=10" \
+    Store__ConnectionString="$(embedded_store "$pg_port")" \
     Events__Listen="http://127.0.0.1:$http_port"
   wait_port "$smtp_port" 90 || { tail -n 20 "$work/embedded-$1.log" >&2; fail "the pipeline did not start"; }
   roots=("pipeline=${pipeline_pids[0]}" "postgres=$(head -n 1 "$pg_dir/postmaster.pid")")

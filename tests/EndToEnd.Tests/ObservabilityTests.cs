@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Net;
-using System.Text.RegularExpressions;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -11,7 +10,7 @@ namespace Pipeline.EndToEnd.Tests;
 /// management listener, its counters move with the mail, and the spans of one message from
 /// ingress, policy and delivery, exported over OTLP to a receiver here, share one trace id.
 /// </summary>
-public sealed partial class health_metrics_and_traces
+public sealed class health_metrics_and_traces
 {
     private static readonly string[] Roles = ["events", "policy", "delivery", "ingress"];
 
@@ -166,12 +165,5 @@ public sealed partial class health_metrics_and_traces
         return await response.Content.ReadAsStringAsync();
     }
 
-    // The sum of a metric's samples whose labels contain every one of <paramref name="labels"/>.
-    private static double Value(string exposition, string name, params string[] labels) =>
-        Sample().Matches(exposition)
-            .Where(m => m.Groups["name"].Value == name && labels.All(l => m.Groups["labels"].Value.Contains(l, StringComparison.Ordinal)))
-            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"^(?<name>[a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(?<labels>[^}]*)\})? (?<value>[0-9.eE+-]+|NaN)(?: \d+)?$", RegexOptions.Multiline)]
-    private static partial Regex Sample();
+    private static double Value(string exposition, string name, params string[] labels) => MetricsText.Value(exposition, name, labels);
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -10,7 +8,7 @@ namespace Pipeline.EndToEnd.Tests;
 /// per stage shows which requests crossed the broker: the first connection's (before ingress
 /// knows the stages), then RCPT and DATA for every message, and nothing else.
 /// </summary>
-public sealed partial class policy_stages
+public sealed class policy_stages
 {
     [Fact]
     public async Task ingress_asks_policy_only_at_the_stages_with_rules_and_at_data()
@@ -70,10 +68,5 @@ public sealed partial class policy_stages
     }
 
     private static double Checks(string exposition, string stage) =>
-        Sample().Matches(exposition)
-            .Where(m => m.Groups["labels"].Value.Contains($"stage=\"{stage}\"", StringComparison.Ordinal))
-            .Sum(m => double.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture));
-
-    [GeneratedRegex(@"^pipeline_policy_check_duration_seconds_count\{(?<labels>[^}]*)\} (?<value>[0-9.eE+-]+)(?: \d+)?$", RegexOptions.Multiline)]
-    private static partial Regex Sample();
+        MetricsText.Value(exposition, "pipeline_policy_check_duration_seconds_count", $"stage=\"{stage}\"");
 }

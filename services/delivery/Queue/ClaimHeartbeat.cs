@@ -61,7 +61,7 @@ public sealed class ClaimHeartbeat(QueueClaims claims, DeliveryOptions options, 
             return;
         var renewed = (await claims.RenewAsync(held.Select(c => c.MessageId).ToHashSet(StringComparer.Ordinal), cancellationToken)
             .ConfigureAwait(false)).ToHashSet(StringComparer.Ordinal);
-        foreach (var claim in Lost(held, renewed, sentAt, options.ClaimLease))
+        foreach (var claim in Settle(held, renewed, sentAt, options.ClaimLease))
         {
             claim.Lose();
             log.LogWarning("The claim on {MessageId} ran out before its attempt ended; the attempt stops", claim.MessageId);
@@ -75,7 +75,7 @@ public sealed class ClaimHeartbeat(QueueClaims claims, DeliveryOptions options, 
     /// removed or released the row, perhaps while the renewal waited on that row's lock. It is
     /// left alone, and is lost at a later renewal if it is still tracked once it has run out.
     /// </summary>
-    public static IReadOnlyList<HeldClaim> Lost(IEnumerable<HeldClaim> held, IReadOnlySet<string> renewed, DateTimeOffset sentAt, TimeSpan lease)
+    public static IReadOnlyList<HeldClaim> Settle(IEnumerable<HeldClaim> held, IReadOnlySet<string> renewed, DateTimeOffset sentAt, TimeSpan lease)
     {
         var lost = new List<HeldClaim>();
         foreach (var claim in held)

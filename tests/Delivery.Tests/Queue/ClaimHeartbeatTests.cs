@@ -26,7 +26,7 @@ public class ClaimHeartbeatTests
     public void a_claim_the_renewal_found_is_extended()
     {
         var claim = Heartbeat().Track("m1", Start);
-        var lost = ClaimHeartbeat.Lost([claim], new HashSet<string> { "m1" }, Start + TimeSpan.FromSeconds(10), Lease);
+        var lost = ClaimHeartbeat.Settle([claim], new HashSet<string> { "m1" }, Start + TimeSpan.FromSeconds(10), Lease);
         Assert.Empty(lost);
         Assert.Equal(Start + TimeSpan.FromSeconds(40), claim.Until);
     }
@@ -35,7 +35,7 @@ public class ClaimHeartbeatTests
     public void a_claim_not_found_while_it_still_holds_is_not_lost()
     {
         var claim = Heartbeat().Track("m1", Start);
-        var lost = ClaimHeartbeat.Lost([claim], new HashSet<string>(), Start + TimeSpan.FromSeconds(10), Lease);
+        var lost = ClaimHeartbeat.Settle([claim], new HashSet<string>(), Start + TimeSpan.FromSeconds(10), Lease);
         Assert.Empty(lost);
         Assert.Equal(Start + Lease, claim.Until);
         Assert.True(claim.IsHeldAt(Start + TimeSpan.FromSeconds(29)));
@@ -46,7 +46,7 @@ public class ClaimHeartbeatTests
     public void a_claim_not_found_once_it_has_run_out_is_lost()
     {
         var claim = Heartbeat().Track("m1", Start);
-        var lost = ClaimHeartbeat.Lost([claim], new HashSet<string>(), Start + Lease, Lease);
+        var lost = ClaimHeartbeat.Settle([claim], new HashSet<string>(), Start + Lease, Lease);
         Assert.Equal([claim], lost);
     }
 }
