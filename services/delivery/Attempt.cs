@@ -29,6 +29,18 @@ internal sealed class Attempt(MessageReceived received, int number)
     /// <summary>The queue claim the attempt runs under; no transaction starts once it has run out.</summary>
     public Queue.HeldClaim? Claim { get; init; }
 
+    /// <summary>
+    /// The attempt stopped before a host because its claim ran out: no server deferred what it
+    /// did not try, so the retry rules do not apply to it.
+    /// </summary>
+    public bool ClaimRanOut { get; private set; }
+
+    /// <summary>Stops the attempt before its next host: its claim ran out.</summary>
+    public void StopForLostClaim() => ClaimRanOut = true;
+
+    /// <summary>True while the attempt has neither tried a server nor settled a recipient: recording it would tell nothing.</summary>
+    public bool DidNothing => Events.Count == 0 && Connections.Count == 0 && Held.Count == 0 && Failures.Count == 0;
+
     /// <summary>The message stream's new events, in order.</summary>
     public List<object> Events { get; } = [];
 
@@ -146,13 +158,14 @@ internal sealed class Attempt(MessageReceived received, int number)
 
     /// <summary>
     /// Ends the attempt: recipients still deferred wait for the next retry time, or fail when
-    /// the retry rules have run out; with none left the message completes.
+    /// the retry rules have run out; with none left the message completes. An attempt stopped by
+    /// its claim running out leaves them due at once: the next claim goes on where it stopped.
     /// </summary>
     public void Finish(IReadOnlyList<IEvent> history, RetrySchedule retry, DateTimeOffset now)
     {
         if (_deferred.Count > 0)
         {
-            var next = retry.Next(Received.ReceivedAt, now);
+            var next = ClaimRanOut ? now : retry.Next(Received.ReceivedAt, now);
             var pending = Received.Recipients.Where(r => _deferred.ContainsKey(r.Address)).ToList();
             if (next is not null)
             {

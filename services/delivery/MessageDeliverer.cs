@@ -68,6 +68,15 @@ public sealed class MessageDeliverer(
                 await DeliverAllAsync(attempt, pending, signing.Sign(content), cancellationToken).ConfigureAwait(false);
             }
 
+            if (attempt.ClaimRanOut && attempt.DidNothing)
+            {
+                // Nothing to record, and a record would only get in the way of the worker that
+                // may hold the message by now (its outcome would meet a changed stream). The
+                // row stays claimed until the lease sweep gives it back, due as it was.
+                log.LogWarning("The claim on {MessageId} ran out before its attempt tried a server; the next claim tries it", messageId);
+                return;
+            }
+
             attempt.Finish(stream, _retry, clock.GetUtcNow());
             var bounce = BounceFor(received, content, attempt);
 
@@ -225,6 +234,7 @@ public sealed class MessageDeliverer(
             {
                 // Another worker may hold the message by now: sending it again here could
                 // deliver it twice. What this attempt sent is recorded; the rest waits.
+                attempt.StopForLostClaim();
                 lastError = "the attempt stopped: this worker's claim on the message ran out";
                 break;
             }

@@ -1,4 +1,7 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.RegularExpressions;
+using Npgsql;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -52,6 +55,47 @@ public sealed class claim_renewal
         Assert.True(exitCode == 0, output);
         await sink.WaitForMessagesAsync(Messages, TimeSpan.FromSeconds(90));
         Assert.DoesNotContain("ran out before its attempt ended", pipeline.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task an_attempt_whose_claim_ran_out_leaves_the_message_due_at_once_not_at_its_retry_time()
+    {
+        // The route's first host accepts and never greets; while the attempt waits there, another
+        // worker takes the message's claim (written here as a worker would). The attempt stops
+        // before the second host, the sink; it records what it tried, and the message is due at
+        // once, not in the retry rules' 10 minutes: no server deferred it.
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        await using var sink = await SmtpSink.StartAsync();
+        var settings = new PipelineSettings();
+        var extra = PipelineSettings.Route("example.test", ((IPEndPoint)silent.LocalEndpoint).Port);
+        extra["Delivery:Routes:0:Hosts:1"] = $"127.0.0.1:{sink.Port}";
+        extra["Delivery:ClaimLease"] = "00:00:01.500";
+        extra["Delivery:CommandTimeout"] = "00:00:04";
+        extra["Delivery:RetryRules"] = "F,1h,10m";
+        await using var pipeline = await PipelineProcess.StartAsync(settings.For(extra: extra));
+
+        var swaks = await Swaks.SendAsync(settings.SmtpPort, new TestMessage().Content, "--from", "s@origin.test", "--to", "a@example.test");
+        var id = swaks.MessageId ?? throw new InvalidOperationException(swaks.Transcript);
+        using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            using var waiting = await silent.AcceptTcpClientAsync(cts.Token);
+            await using var connection = new NpgsqlConnection(TestEnvironment.Postgres);
+            await connection.OpenAsync();
+            await using var steal = new NpgsqlCommand(
+                $"update {settings.Schema}.delivery_queue set claimed_by = 'another worker', claimed_until = now() + interval '3 seconds' " +
+                "where message_id = $1", connection) { Parameters = { new() { Value = id } } };
+            Assert.Equal(1, await steal.ExecuteNonQueryAsync());
+            await Task.Delay(TimeSpan.FromSeconds(5)); // past the command timeout: the attempt moves on
+        }
+
+        using var history = new HistoryClient(settings.HttpPort);
+        var names = await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
+        Assert.Contains("msg:defer", names);
+        Assert.Equal(["msg:delivery", "msg:complete"], names.Where(n => n.StartsWith("msg:", StringComparison.Ordinal)).TakeLast(2));
+        Assert.Contains($"The claim on {id} ran out before its attempt ended", pipeline.Output, StringComparison.Ordinal);
+        var dumped = Assert.Single(await sink.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10)));
+        Assert.Contains($"id {id}", dumped, StringComparison.Ordinal);
     }
 
     // Exim's <= lines of the message (its sender is unique to this test run).
