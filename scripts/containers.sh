@@ -9,8 +9,10 @@ PODMAN_SERVICE_PID=""
 # containers_install: the engine, its runtime and DNS between containers, compose, and
 # debootstrap for the base image. netavark + aardvark-dns give a compose network's services
 # each other's names (CNI, podman's other backend, resolves none without the dnsname plugin).
+# netavark sets up each container's network with iptables, which its package does not pull
+# in: without it every RUN of a build fails "netavark: No such file or directory".
 containers_install() {
-  apt_install podman runc netavark aardvark-dns docker-compose debootstrap
+  apt_install podman runc netavark aardvark-dns iptables docker-compose debootstrap
 }
 
 # containers_configure: podman's settings for a host like this one (cgroup v1, root, no
