@@ -62,6 +62,7 @@ public sealed class EventsRole : PipelineRole
         builder.Services.Configure<JsonOptions>(o => o.SerializerOptions.Converters.Add(new JsonStringEnumConverter()));
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<EventFeed>();
+        builder.Services.AddSingleton<QueueListing>();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "Pipeline events API";

@@ -3,22 +3,9 @@ using Pipeline.Events.Projections;
 
 namespace Pipeline.Events.Tests;
 
-/// <summary>The folds of the other projections: the queue view, recipients' histories, connections, hourly counters.</summary>
+/// <summary>The folds of the other projections: recipients' histories, connections, hourly counters.</summary>
 public sealed class projection_folds
 {
-    [Fact]
-    public void a_message_leaves_the_queue_view_when_it_completes()
-    {
-        var h = new Histories();
-        var entry = QueueEntry.Fold(null, h.Add(Histories.Received("m1", [Histories.A, Histories.B]), "msg:received"));
-        entry = QueueEntry.Fold(entry, h.Add(Histories.Delivered("m1", Histories.A, 1), "msg:delivery"));
-        entry = QueueEntry.Fold(entry, h.Add(new MessageDeferred("m1", [Histories.B], DateTimeOffset.UnixEpoch, 1, "Connection refused"), "msg:defer"));
-
-        Assert.Equal(["b@two.test"], entry!.Pending);
-        Assert.Equal((1, "Connection refused"), (entry.Attempts, entry.LastError));
-        Assert.Null(QueueEntry.Fold(entry, h.Add(new MessageCompleted("m1", 1, 1), "msg:complete")));
-    }
-
     [Fact]
     public void each_recipient_of_a_message_has_its_own_delivery_history()
     {

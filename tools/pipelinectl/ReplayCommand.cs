@@ -25,7 +25,7 @@ public static class ReplayCommand
     {
         var name = new Argument<string>("name")
         {
-            Description = "all (or any of message-summary, recipient-delivery, connection-summary, queue, event-counts: they are rebuilt together)",
+            Description = "all (or any of message-summary, recipient-delivery, connection-summary, event-counts: they are rebuilt together)",
         };
         var command = new Command("projection", "Rebuild the projections from the whole event log, all five in one pass") { name };
         command.SetAction(async (parsed, ct) =>

@@ -1,5 +1,6 @@
 using JasperFx.Events.Projections;
 using Marten;
+using Pipeline.Contracts.Queue;
 using Pipeline.Infrastructure.Store;
 using Weasel.Postgresql;
 using Weasel.Postgresql.Tables;
@@ -10,7 +11,7 @@ namespace Pipeline.Delivery.Queue;
 public sealed class QueueSchema : IStoreSchema
 {
     /// <summary>The queue table's name.</summary>
-    public const string Table = "delivery_queue";
+    public const string Table = QueueTable.Name;
 
     /// <inheritdoc />
     public void Configure(StoreOptions options, string schema)
@@ -19,6 +20,9 @@ public sealed class QueueSchema : IStoreSchema
         table.AddColumn<string>("message_id").AsPrimaryKey();
         table.AddColumn("sender", "text").NotNull();
         table.AddColumn("recipients", "integer").NotNull();
+        // For GET /queue (QueueTable): the message's size, and the addresses still to deliver.
+        table.AddColumn("size", "bigint").NotNull().DefaultValueByExpression("0");
+        table.AddColumn("pending", "text[]").NotNull().DefaultValueByExpression("'{}'");
         table.AddColumn("received_at", "timestamptz").NotNull();
         table.AddColumn("next_attempt_at", "timestamptz").NotNull();
         table.AddColumn("attempts", "integer").NotNull();

@@ -1,9 +1,7 @@
-using Marten;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Pipeline.Contracts.Queue;
-using Pipeline.Events.Projections;
 
 namespace Pipeline.Events.Http;
 
@@ -20,13 +18,11 @@ public static class QueueEndpoints
     /// <summary>Maps the endpoints.</summary>
     public static void Map(WebApplication app)
     {
-        app.MapGet("/queue", async (int? limit, IQuerySession session, CancellationToken ct) =>
+        app.MapGet("/queue", async (int? limit, QueueListing queue, CancellationToken ct) =>
         {
             if (limit is < 1 or > MaxPage)
                 return Results.BadRequest(new { error = $"limit must be between 1 and {MaxPage}" });
-            var count = await session.Query<QueueEntry>().CountAsync(ct);
-            var entries = await session.Query<QueueEntry>().OrderBy(q => q.NextAttemptAt).Take(limit ?? 100).ToListAsync(ct);
-            return Results.Ok(new QueuePage(count, entries));
+            return Results.Ok(await queue.ListAsync(limit ?? 100, ct));
         })
         .WithSummary("The messages not yet complete, soonest due first (exim -bp)")
         .Produces<QueuePage>();
