@@ -19,8 +19,11 @@ public static class BoundedMemoryCache
         // Evict a tenth at once when full, so that a spray does not compact on every new key.
         CompactionPercentage = 0.1,
         ExpirationScanFrequency = TimeSpan.FromSeconds(30),
-        Clock = new Clock(clock),
+        Clock = ClockOf(clock),
     });
+
+    /// <summary><paramref name="clock"/> as a memory cache's clock.</summary>
+    public static ISystemClock ClockOf(TimeProvider clock) => new Clock(clock);
 
     /// <summary>Options for one entry: size 1, forgotten at <paramref name="expires"/>.</summary>
     public static MemoryCacheEntryOptions Until(DateTimeOffset expires) => new() { Size = 1, AbsoluteExpiration = expires };

@@ -4,6 +4,7 @@ using Marten;
 using Npgsql;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Pipeline.Contracts;
 using Pipeline.Infrastructure.Configuration;
@@ -54,6 +55,8 @@ public static class StoreRegistration
         // database) at the head of the list, and this must run before it.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StoreAvailability>());
         services.AddSingleton<RawMessageStore>();
+        // Off unless the delivery role runs in this process (it replaces this one).
+        services.TryAddSingleton(sp => new CommittedMessages(false, sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddSingleton<StreamEventWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<StreamEventWriter>());
         return marten;

@@ -1,6 +1,5 @@
 using Pipeline.Infrastructure.Hosting;
 using System.Net;
-using JasperFx.Events;
 using Pipeline.Contracts.Events;
 using Pipeline.Delivery.Bounces;
 using Pipeline.Delivery.Retry;
@@ -161,7 +160,7 @@ internal sealed class Attempt(MessageReceived received, int number)
     /// the retry rules have run out; with none left the message completes. An attempt stopped by
     /// its claim running out leaves them due at once: the next claim goes on where it stopped.
     /// </summary>
-    public void Finish(IReadOnlyList<IEvent> history, RetrySchedule retry, DateTimeOffset now)
+    public void Finish(IReadOnlyList<object> history, RetrySchedule retry, DateTimeOffset now)
     {
         if (_deferred.Count > 0)
         {
@@ -182,7 +181,7 @@ internal sealed class Attempt(MessageReceived received, int number)
             }
         }
 
-        var all = history.Select(e => e.Data).Concat(Events).ToList();
+        var all = history.Concat(Events).ToList();
         Events.Add(new MessageCompleted(Id, all.OfType<RecipientDelivered>().Count(),
             all.OfType<RecipientFailed>().Count() + all.OfType<RecipientFailedInternally>().Count()));
         _logLines.Add(log => log.Completed(Id));

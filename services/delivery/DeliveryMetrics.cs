@@ -17,6 +17,14 @@ internal static class DeliveryMetrics
     private static readonly Histogram<double> AttemptDuration = PipelineTelemetry.Meter.CreateHistogram<double>(
         "pipeline.delivery.attempt.duration", "s", "Delivery attempts of one message, claim to commit, by result");
 
+    private static readonly Counter<long> MessageReads = PipelineTelemetry.Meter.CreateCounter<long>(
+        "pipeline.delivery.message.reads", "{message}",
+        "Messages an attempt started on, by where it found them: memory (handed off by ingress in this process) or store");
+
+    /// <summary>Counts an attempt's message, <paramref name="handedOff"/> by ingress in memory or read from the store.</summary>
+    public static void MessageRead(bool handedOff) =>
+        MessageReads.Add(1, new KeyValuePair<string, object?>("source", handedOff ? "memory" : "store"));
+
     /// <summary>Open outbound SMTP connections, pooled ones included.</summary>
     public static readonly UpDownCounter<long> ConnectionsOut = PipelineTelemetry.Meter.CreateUpDownCounter<long>(
         "pipeline.smtp.connections.out", "{connection}", "Outbound SMTP connections open");

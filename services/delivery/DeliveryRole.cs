@@ -37,6 +37,8 @@ public sealed class DeliveryRole : PipelineRole
         services.TryAddSingleton<IDnsResolver, DnsClientResolver>();
         services.TryAddSingleton<MainLog>();
         services.TryAddSingleton(TimeProvider.System);
+        // The hot hand-off: ingress, when it runs in this process too, leaves what it commits here.
+        services.Replace(ServiceDescriptor.Singleton(sp => new CommittedMessages(true, sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton<Router>();
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<ConnectionPool>();

@@ -27,7 +27,7 @@ namespace Pipeline.Delivery;
 /// unchanged, so that two workers can never both record an attempt.
 /// </summary>
 public sealed class MessageDeliverer(
-    IDocumentStore store, RawMessageStore raw, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots,
+    IDocumentStore store, RawMessageStore raw, CommittedMessages handOff, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots,
     IEventAction eventAction, HostRetry hostRetry, OutcomeCommitter committer, DeliveryOptions options, DkimSigning signing, MainLog mainLog,
     TimeProvider clock, ILogger<MessageDeliverer> log)
 {
@@ -39,15 +39,24 @@ public sealed class MessageDeliverer(
     /// Makes one attempt; throws only when nothing could be recorded. A <paramref name="forced"/>
     /// attempt (an operator's retry) tries hosts whose retry time has not come. With a
     /// <paramref name="claim"/>, no SMTP transaction starts once it has run out; what was sent
-    /// before is recorded all the same.
+    /// before is recorded all the same. The <paramref name="firstAttempt"/> of a message (no
+    /// attempt recorded yet) takes it from ingress in memory when ingress runs in this process
+    /// and holds it (<see cref="CommittedMessages"/>); otherwise its stream and bytes are read.
     /// </summary>
-    public async Task DeliverAsync(string messageId, bool forced, CancellationToken cancellationToken, HeldClaim? claim = null)
+    public async Task DeliverAsync(string messageId, bool forced, CancellationToken cancellationToken, HeldClaim? claim = null,
+        bool firstAttempt = false)
     {
-        var (stream, received, pending) = await ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
-        if (stream.Any(e => e.Data is MessageCompleted))
+        var handedOff = firstAttempt ? handOff.Take(messageId) : null;
+        DeliveryMetrics.MessageRead(handedOff is not null);
+        var message = handedOff is { Received: var fresh }
+            ? new MessageState([fresh], 1, fresh, fresh.Recipients.ToList())
+            : await ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
+        if (message.History.Any(e => e is MessageCompleted))
             return;
 
-        var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1) { Forced = forced, Claim = claim };
+        var received = message.Received;
+        var pending = message.Pending;
+        var attempt = new Attempt(received, message.History.Count(e => e is MessageDeferred) + 1) { Forced = forced, Claim = claim };
         var startedAt = Stopwatch.GetTimestamp();
         using var span = DeliveryMetrics.StartAttempt(received, attempt.Number);
 
@@ -57,7 +66,7 @@ public sealed class MessageDeliverer(
         // cancellation included, the connections close and their slots are given back.
         try
         {
-            var content = await raw.ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
+            var content = handedOff?.Data ?? await raw.ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
             if (content is null)
             {
                 foreach (var recipient in pending)
@@ -77,7 +86,7 @@ public sealed class MessageDeliverer(
                 return;
             }
 
-            attempt.Finish(stream, _retry, clock.GetUtcNow());
+            attempt.Finish(message.History, _retry, clock.GetUtcNow());
             var bounce = BounceFor(received, content, attempt);
 
             // The event action sees the attempt's other events before they are recorded; their
@@ -97,7 +106,7 @@ public sealed class MessageDeliverer(
                 }
             }
 
-            await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(),
+            await committer.CommitAsync(messageId, message.Version + attempt.Events.Count, attempt.Events.ToArray(),
                 attempt.Connections, bounce, cancellationToken).ConfigureAwait(false);
             DeliveryMetrics.Recorded(attempt.Events, bounce is not null, startedAt, span);
         }
@@ -142,24 +151,27 @@ public sealed class MessageDeliverer(
     /// </summary>
     public async Task<bool> CancelAsync(string messageId, string by, CancellationToken cancellationToken)
     {
-        var (stream, received, pending) = await ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
-        if (stream.Any(e => e.Data is MessageCompleted))
+        var message = await ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
+        if (message.History.Any(e => e is MessageCompleted))
             return false;
 
-        var attempt = new Attempt(received, stream.Count(e => e.Data is MessageDeferred) + 1);
-        attempt.Cancel(pending, by);
-        attempt.Finish(stream, _retry, clock.GetUtcNow());
+        var received = message.Received;
+        var attempt = new Attempt(received, message.History.Count(e => e is MessageDeferred) + 1);
+        attempt.Cancel(message.Pending, by);
+        attempt.Finish(message.History, _retry, clock.GetUtcNow());
         var content = await raw.ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
         var bounce = BounceFor(received, content, attempt);
-        await committer.CommitAsync(messageId, stream[^1].Version + attempt.Events.Count, attempt.Events.ToArray(), attempt.Connections, bounce,
+        await committer.CommitAsync(messageId, message.Version + attempt.Events.Count, attempt.Events.ToArray(), attempt.Connections, bounce,
             cancellationToken).ConfigureAwait(false);
         attempt.WriteMainLog(mainLog);
         return true;
     }
 
-    // The message's stream, its msg:received, and the recipients no attempt has settled yet.
-    private async Task<(IReadOnlyList<IEvent> Stream, MessageReceived Received, List<Recipient> Pending)> ReadAsync(string messageId,
-        CancellationToken cancellationToken)
+    // A message as an attempt starts from: its stream's events (the data) and version, its
+    // msg:received, and the recipients no attempt has settled yet.
+    private sealed record MessageState(IReadOnlyList<object> History, long Version, MessageReceived Received, List<Recipient> Pending);
+
+    private async Task<MessageState> ReadAsync(string messageId, CancellationToken cancellationToken)
     {
         IReadOnlyList<IEvent> stream;
         await using (var query = store.QuerySession())
@@ -173,7 +185,8 @@ public sealed class MessageDeliverer(
             RecipientFailedInternally f => f.Recipient.Address,
             _ => null,
         }).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        return (stream, received, received.Recipients.Where(r => !settled.Contains(r.Address)).ToList());
+        return new MessageState(stream.Select(e => e.Data).ToList(), stream[^1].Version, received,
+            received.Recipients.Where(r => !settled.Contains(r.Address)).ToList());
     }
 
     // The report to the sender of this attempt's failures, when one is due; it goes out like

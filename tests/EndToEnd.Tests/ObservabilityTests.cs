@@ -68,6 +68,9 @@ public sealed class health_metrics_and_traces
             Assert.True(Value(delivery, "pipeline_recipients_total", "outcome=\"delivered\"") >= 1, delivery);
             Assert.True(Value(delivery, "pipeline_delivery_attempt_duration_seconds_count", "result=\"delivered\"") >= 1, delivery);
             Assert.Contains("pipeline_smtp_connections_out", delivery, StringComparison.Ordinal);
+            // Ingress runs elsewhere: nothing is handed off in memory, the message is read from the store.
+            Assert.True(Value(delivery, "pipeline_delivery_message_reads_total", "source=\"store\"") >= 1, delivery);
+            Assert.Equal(0, Value(delivery, "pipeline_delivery_message_reads_total", "source=\"memory\""));
             // Counted every 10 s: the first count comes at start.
             Assert.Contains("pipeline_queue_messages", delivery, StringComparison.Ordinal);
             Assert.Contains("pipeline_queue_oldest_age_seconds", delivery, StringComparison.Ordinal);

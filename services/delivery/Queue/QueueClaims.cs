@@ -17,23 +17,25 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
 
     /// <summary>
     /// Claims up to <paramref name="limit"/> due messages, oldest due first, each with whether
-    /// an operator forced it (<see cref="ForceAsync"/>): then its hosts' retry times do not hold it back.
+    /// an operator forced it (<see cref="ForceAsync"/>): then its hosts' retry times do not hold
+    /// it back; and with whether no attempt has been recorded for it yet: then its stream holds
+    /// only its <c>msg:received</c> (a recorded attempt either defers it, counted here, or completes it, which removes the row).
     /// </summary>
-    public async Task<IReadOnlyList<(string MessageId, bool Forced)>> ClaimDueAsync(int limit, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ClaimedMessage>> ClaimDueAsync(int limit, CancellationToken cancellationToken)
     {
         var table = $"{store.Schema}.{QueueSchema.Table}";
         await using var command = database.CreateCommand(
             $"update {table} q set claimed_by = $1, claimed_until = now() + $2 " +
             $"where q.message_id in (select message_id from {table} " +
             "where claimed_by is null and next_attempt_at <= now() " +
-            "order by next_attempt_at limit $3 for update skip locked) returning q.message_id, q.forced");
+            "order by next_attempt_at limit $3 for update skip locked) returning q.message_id, q.forced, q.attempts = 0");
         command.Parameters.AddWithValue(Worker);
         command.Parameters.AddWithValue(options.ClaimLease);
         command.Parameters.AddWithValue(limit);
-        var claimed = new List<(string, bool)>();
+        var claimed = new List<ClaimedMessage>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            claimed.Add((reader.GetString(0), reader.GetBoolean(1)));
+            claimed.Add(new ClaimedMessage(reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2)));
         return claimed;
     }
 
@@ -108,3 +110,8 @@ public sealed class QueueClaims(NpgsqlDataSource database, StoreSettings store, 
     }
 }
 
+/// <summary>A message <see cref="QueueClaims.ClaimDueAsync"/> claimed.</summary>
+/// <param name="MessageId">The message.</param>
+/// <param name="Forced">An operator asked for this attempt.</param>
+/// <param name="FirstAttempt">No attempt has been recorded for it: its stream is its <c>msg:received</c> alone.</param>
+public sealed record ClaimedMessage(string MessageId, bool Forced, bool FirstAttempt);

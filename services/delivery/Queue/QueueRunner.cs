@@ -49,7 +49,7 @@ public sealed class QueueRunner(QueueClaims claims, ClaimHeartbeat heartbeat, Me
             }
 
             var free = options.MaxParallel - running.Count;
-            IReadOnlyList<(string MessageId, bool Forced)> due = [];
+            IReadOnlyList<ClaimedMessage> due = [];
             var claimedAt = clock.GetUtcNow();
             if (free > 0)
             {
@@ -63,8 +63,8 @@ public sealed class QueueRunner(QueueClaims claims, ClaimHeartbeat heartbeat, Me
                 }
             }
 
-            foreach (var (messageId, forced) in due)
-                running.Add(RunOneAsync(heartbeat.Track(messageId, claimedAt), forced, attempts.Token));
+            foreach (var message in due)
+                running.Add(RunOneAsync(heartbeat.Track(message.MessageId, claimedAt), message, attempts.Token));
 
             // With a full batch there may be more due: look again as soon as a slot frees.
             if (due.Count > 0 && due.Count == free)
@@ -90,13 +90,13 @@ public sealed class QueueRunner(QueueClaims claims, ClaimHeartbeat heartbeat, Me
         await Task.WhenAll(running).ConfigureAwait(false);
     }
 
-    private async Task RunOneAsync(HeldClaim claim, bool forced, CancellationToken stoppingToken)
+    private async Task RunOneAsync(HeldClaim claim, ClaimedMessage message, CancellationToken stoppingToken)
     {
         await Task.Yield();
         var messageId = claim.MessageId;
         try
         {
-            await deliverer.DeliverAsync(messageId, forced, stoppingToken, claim).ConfigureAwait(false);
+            await deliverer.DeliverAsync(messageId, message.Forced, stoppingToken, claim, message.FirstAttempt).ConfigureAwait(false);
         }
         catch (Exception e)
         {

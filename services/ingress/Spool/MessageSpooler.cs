@@ -17,7 +17,7 @@ namespace Pipeline.Ingress.Spool;
 /// returns may ingress answer 250.
 /// </summary>
 public sealed class MessageSpooler(
-    IDocumentStore store, RawMessageStore raw, IBus bus, MainLog mainLog, ILogger<MessageSpooler> log)
+    IDocumentStore store, RawMessageStore raw, CommittedMessages handOff, IBus bus, MainLog mainLog, ILogger<MessageSpooler> log)
     : GroupCommitService<(MessageReceived Received, ReadOnlyMemory<byte> Data)>(log, writers: 2)
 {
     /// <summary>Commits the message; throws when it could not (or ingress is stopping), and then nothing of it was stored.</summary>
@@ -27,13 +27,28 @@ public sealed class MessageSpooler(
     /// <inheritdoc />
     protected override async Task SaveAsync(IReadOnlyList<(MessageReceived Received, ReadOnlyMemory<byte> Data)> batch)
     {
-        await using (var session = store.LightweightSession())
+        // For a delivery worker in this process (the hot hand-off), held before the commit so
+        // that a claim, which can only follow it, always finds the message held.
+        if (handOff.Enabled)
         {
+            foreach (var (received, data) in batch)
+                handOff.Hold(received, data.ToArray());
+        }
+
+        try
+        {
+            await using var session = store.LightweightSession();
             raw.Add(session, batch.Select(m => (m.Received.MessageId, m.Data)).ToList());
             foreach (var (received, _) in batch)
                 session.Events.StartStream(received.MessageId, received);
 
             await session.SaveChangesAsync().ConfigureAwait(false);
+        }
+        catch when (handOff.Enabled)
+        {
+            foreach (var (received, _) in batch)
+                handOff.Drop(received.MessageId);
+            throw;
         }
 
         foreach (var (received, _) in batch)
