@@ -93,7 +93,7 @@ public sealed class claim_renewal
         var names = await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
         Assert.Contains("msg:defer", names);
         Assert.Equal(["msg:delivery", "msg:complete"], names.Where(n => n.StartsWith("msg:", StringComparison.Ordinal)).TakeLast(2));
-        Assert.Contains($"The claim on {id} ran out before its attempt ended", pipeline.Output, StringComparison.Ordinal);
+        await pipeline.WaitForOutputAsync($"The claim on {id} ran out before its attempt ended");
         var dumped = Assert.Single(await sink.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10)));
         Assert.Contains($"id {id}", dumped, StringComparison.Ordinal);
     }

@@ -44,7 +44,7 @@ public sealed class delivery_outcomes
         Assert.Equal(["msg:delivery", "msg:complete"], names.TakeLast(2));
         Assert.Contains("msg:host:defer", names);
         Assert.Single(await sink.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10)));
-        Assert.Contains($"{id} == a@example.test", pipeline.Output, StringComparison.Ordinal);
+        await pipeline.WaitForOutputAsync($"{id} == a@example.test");
     }
 
     [Fact]

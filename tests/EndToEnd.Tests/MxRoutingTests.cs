@@ -59,7 +59,7 @@ public sealed class routing_by_mx
             using var history = new HistoryClient(settings.HttpPort);
             var names = await history.WaitForEventAsync(id, "msg:complete", TimeSpan.FromSeconds(30));
             Assert.Equal(["msg:received", "msg:fail:internal", "msg:complete"], names);
-            Assert.Contains($"{id} ** rcpt@nowhere.mx.test R=dnslookup", pipeline.Output, StringComparison.Ordinal);
+            await pipeline.WaitForOutputAsync($"{id} ** rcpt@nowhere.mx.test R=dnslookup");
             Assert.Empty(sink.Messages);
         }
     }

@@ -17,6 +17,6 @@ public sealed class when_policy_does_not_answer
         // The first check is at connect: no verdict there is a 421 instead of the banner (Exim's connect-ACL defer).
         Assert.Contains("<** 421 policy service did not answer in time", swaks.Transcript, StringComparison.Ordinal);
         Assert.Null(swaks.MessageId);
-        Assert.Contains("No policy verdict for Connect", pipeline.Output, StringComparison.Ordinal);
+        await pipeline.WaitForOutputAsync("No policy verdict for Connect");
     }
 }

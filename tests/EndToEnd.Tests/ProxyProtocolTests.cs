@@ -64,11 +64,11 @@ public sealed class behind_a_proxy(ProxyFixture fixture) : IClassFixture<ProxyFi
         Assert.Equal(25, proxy.GetProperty("externalPort").GetInt32());
         Assert.Equal("127.0.0.1", proxy.GetProperty("localAddress").GetString());
         Assert.Equal(1, proxy.GetProperty("version").GetInt32());
-        Assert.Contains($"{id} <= s@origin.test H=(", fixture.Pipeline.Output, StringComparison.Ordinal);
-        Assert.Contains("[203.0.113.7]:40001 P=esmtp PRX=[127.0.0.1]:", fixture.Pipeline.Output, StringComparison.Ordinal);
+        var output = await fixture.Pipeline.WaitForOutputAsync($"{id} <= s@origin.test H=(");
+        Assert.Contains("[203.0.113.7]:40001 P=esmtp PRX=[127.0.0.1]:", output, StringComparison.Ordinal);
         // The rules saw Exim's proxy variables.
         Assert.Contains("X-Proxied: 203.0.113.7:40001 via 198.51.100.25:25", delivered, StringComparison.Ordinal);
-        Assert.Contains("proxied session from 203.0.113.7 through 127.0.0.1", fixture.Pipeline.Output, StringComparison.Ordinal);
+        await fixture.Pipeline.WaitForOutputAsync("proxied session from 203.0.113.7 through 127.0.0.1");
     }
 
     [Fact]

@@ -30,6 +30,31 @@ public sealed class PipelineProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until the process has written <paramref name="text"/> (10 s at most), and returns
+    /// its output. The main log's line for an attempt is written after its outcome is committed,
+    /// and the output reaches the test through a pipe: a test that saw the outcome in the store
+    /// waits for the line rather than expecting it already read.
+    /// </summary>
+    public Task<string> WaitForOutputAsync(string text) => WaitForOutputAsync(output => output.Contains(text, StringComparison.Ordinal), text);
+
+    /// <summary>As <see cref="WaitForOutputAsync(string)"/>, for a line matching <paramref name="pattern"/>.</summary>
+    public Task<string> WaitForOutputAsync(System.Text.RegularExpressions.Regex pattern) => WaitForOutputAsync(pattern.IsMatch, pattern.ToString());
+
+    private async Task<string> WaitForOutputAsync(Func<string, bool> seen, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var output = Output;
+            if (seen(output))
+                return output;
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"the pipeline did not write '{what}' within 10 s:\n{output}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Starts the pipeline executable and waits until it says it started.</summary>
     public static Task<PipelineProcess> StartAsync(IReadOnlyDictionary<string, string> settings, TimeSpan? timeout = null) =>
         StartAsync(new ProcessStartInfo("dotnet", [TestEnvironment.PipelineDll]), settings, timeout);
