@@ -36,9 +36,14 @@ public static class StoreRegistration
                 options.DatabaseSchemaName = settings.Schema;
                 options.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
                 options.Events.StreamIdentity = StreamIdentity.AsString;
-                // Plain batched inserts: measured, a third less PostgreSQL time per message than the
-                // quick mode's PL/pgSQL function called once per stream.
-                options.Events.AppendMode = EventAppendMode.Rich;
+                // Quick: new streams and appends with an expected version go as plain inserts with
+                // their versions, and the connections' streams through Marten's append function,
+                // with no read of the stream first. Measured against Rich (4 interleaved pairs,
+                // 20,000 messages, one process): 12 % less CPU in the process, 5 % less on the
+                // machine (Rich was chosen on 2026-11-29 for PostgreSQL's statement time alone).
+                // Expected versions hold as before: the stream's version is updated only where it
+                // is the one expected (test stream_versions).
+                options.Events.AppendMode = EventAppendMode.Quick;
                 foreach (var (type, name) in LifecycleEvents.Names)
                     options.Events.MapEventType(type, name);
                 RawMessageStore.Configure(options, settings.Schema);
