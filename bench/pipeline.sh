@@ -10,6 +10,11 @@
 #             bus, a private PostgreSQL as run.sh starts it (durable: fsync, synchronous_commit;
 #             PIPELINE_PG_OPTIONS, 16 MB of shared buffers);
 #             Policy:AuthenticationResults off, since Postfix checks nothing either;
+#   checking  the embedded pipeline with Policy:AuthenticationResults on, as a site that checks
+#             mail runs it: SPF (MAIL FROM and HELO), DKIM and DMARC for every message, asking a
+#             private Unbound (caching, as a site's resolver) in front of a private NSD that
+#             serves bench.test (an SPF record passing 127.0.0.0/8, a DMARC record at p=none);
+#             the messages carry no DKIM signature. Not in the default targets;
 #   apart     the pipeline as compose.yaml deploys it: ingress, policy, delivery and events as
 #             four processes on a private RabbitMQ, sharing one private PostgreSQL (durable
 #             defaults; max_connections=200 and pools of 20 connections, as compose.yaml).
@@ -48,7 +53,8 @@
 #
 # Usage: bench/pipeline.sh
 #   environment: ROUNDS (2), SESSIONS (20), MESSAGES (20000), SIZE (2048), WARMUP (3000),
-#                TARGETS ("ceiling postfix embedded apart", any subset, in the order given),
+#                TARGETS ("ceiling postfix embedded apart", any subset, in the order given; or
+#                "checking", the embedded pipeline with Authentication-Results on),
 #                STALL (120: seconds without progress at the sink before a run is failed)
 #   It builds and measures the working tree as it is, uncommitted changes included: for a
 #   commit's figures, run it in a clean checkout or a `git archive` of the commit (with
@@ -83,15 +89,22 @@ results="$work/results"
 : > "$results"
 
 # --- what is running, so that cleanup stops exactly that -----------------------------------
-sink_pid="" sampler_pid="" pipeline_pids=() postfix_dir="" pg_dir=""
+sink_pid="" sampler_pid="" pipeline_pids=() postfix_dir="" pg_dir="" dns_pids=() auth_results=false
 stop_pipeline() {
   local p
   for p in "${pipeline_pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${pipeline_pids[@]}"; do wait "$p" 2>/dev/null; done
   pipeline_pids=()
 }
+stop_dns() {
+  local p
+  for p in "${dns_pids[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+  dns_pids=()
+}
 stop_target() {
   stop_pipeline
+  stop_dns
+  auth_results=false
   rabbit_stop
   [ -n "$postfix_dir" ] && postfix_stop "$postfix_dir" 2>/dev/null
   [ -n "$pg_dir" ] && pg_stop "$pg_dir"
@@ -271,7 +284,7 @@ settled() {
   [ "$(sink_count)" -ge "$1" ] || return 1
   case $target in
     postfix) postfix_queue_empty "$postfix_dir" ;;
-    embedded|apart)
+    embedded|checking|apart)
       local received completed caught_up
       read -r received completed caught_up < <(pipeline_state)
       [ "${completed:-0}" -ge "$1" ] && [ "${caught_up:-0}" = 1 ] ;;
@@ -293,7 +306,7 @@ unsettled_why() {
   echo -n "sink at $(sink_count)"
   case $target in
     postfix) postfix_queue_empty "$postfix_dir" || echo -n ", Postfix's queue not empty" ;;
-    embedded|apart) echo -n "; store: msg:received, msg:complete, caught up: $(pipeline_state)"
+    embedded|checking|apart) echo -n "; store: msg:received, msg:complete, caught up: $(pipeline_state)"
       echo -n "; progress: $(psql_at "select string_agg(name || '=' || last_seq_id, ' ') from $schema.mt_event_progression") of $(psql_at "select max(seq_id) from $schema.mt_events")" ;;
   esac
 }
@@ -338,7 +351,7 @@ pipeline_process() {
   env Roles="$roles" Store__Schema="$schema" "$@" \
     Ingress__Listen="127.0.0.1:$smtp_port" Ingress__SmtpAcceptMaxPerHost=1000 Ingress__SmtpAcceptMax=1000 \
     Delivery__Routes__0__Domains__0='*' Delivery__Routes__0__Hosts__0="127.0.0.1:$sink_port" \
-    Policy__AuthenticationResults=false Logging__LogLevel__mainlog=Warning \
+    Policy__AuthenticationResults="$auth_results" Logging__LogLevel__mainlog=Warning \
     dotnet host/bin/Release/net10.0/pipeline.dll > "$log" 2>&1 &
   pipeline_pids+=($!)
 }
@@ -352,6 +365,82 @@ start_embedded() {
     Events__Listen="http://127.0.0.1:$http_port"
   wait_port "$smtp_port" 90 || { tail -n 20 "$work/embedded-$1.log" >&2; fail "the pipeline did not start"; }
   roots=("pipeline=${pipeline_pids[0]}" "postgres=$(head -n 1 "$pg_dir/postmaster.pid")")
+}
+
+# dns_start ROUND: NSD serving bench.test, and Unbound in front of it on dns_port.
+dns_start() {
+  local dir="$work/dns-$1" nsd_port
+  mkdir -p "$dir"
+  nsd_port=$(free_port 25350)
+  cat > "$dir/bench.test" <<'ZONE'
+$ORIGIN bench.test.
+$TTL 3600
+@ IN SOA ns.bench.test. hostmaster.bench.test. 1 3600 600 86400 60
+@ IN NS ns.bench.test.
+ns IN A 127.0.0.1
+@ IN TXT "v=spf1 ip4:127.0.0.0/8 -all"
+_dmarc IN TXT "v=DMARC1; p=none"
+ZONE
+  cat > "$dir/nsd.conf" <<CONF
+server:
+  ip-address: 127.0.0.1@$nsd_port
+  port: $nsd_port
+  username: ""
+  chroot: ""
+  zonesdir: "$dir"
+  pidfile: "$dir/nsd.pid"
+  database: ""
+  xfrdfile: "$dir/xfrd.state"
+  zonelistfile: "$dir/zone.list"
+  server-count: 1
+remote-control:
+  control-enable: no
+zone:
+  name: bench.test
+  zonefile: "bench.test"
+CONF
+  nsd -d -c "$dir/nsd.conf" > "$dir/nsd.log" 2>&1 &
+  dns_pids+=($!)
+  wait_port "$nsd_port" 10 || fail "nsd did not start: $(tail -n 3 "$dir/nsd.log")"
+  dns_port=$(free_port 25360)
+  cat > "$dir/unbound.conf" <<CONF
+server:
+  interface: 127.0.0.1@$dns_port
+  port: $dns_port
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$dir"
+  pidfile: "$dir/unbound.pid"
+  use-syslog: no
+  logfile: ""
+  do-not-query-localhost: no
+  access-control: 127.0.0.0/8 allow
+  module-config: "iterator"
+  qname-minimisation: no
+  local-zone: "test." nodefault
+stub-zone:
+  name: "bench.test."
+  stub-addr: 127.0.0.1@$nsd_port
+remote-control:
+  control-enable: no
+CONF
+  unbound -d -c "$dir/unbound.conf" > "$dir/unbound.log" 2>&1 &
+  dns_pids+=($!)
+  wait_port "$dns_port" 10 || fail "unbound did not start: $(tail -n 3 "$dir/unbound.log")"
+}
+
+start_checking() {
+  dns_start "$1"
+  auth_results=true
+  start_store "$1" "$PIPELINE_PG_OPTIONS"
+  smtp_port=$(free_port 27000)
+  local http_port; http_port=$(free_port 28000)
+  pipeline_process ingress,policy,delivery,events "$work/checking-$1.log" \
+    Store__ConnectionString="$(embedded_store "$pg_port")" \
+    Events__Listen="http://127.0.0.1:$http_port" Dns__Servers__0="127.0.0.1:$dns_port"
+  wait_port "$smtp_port" 90 || { tail -n 20 "$work/checking-$1.log" >&2; fail "the pipeline did not start"; }
+  roots=("pipeline=${pipeline_pids[0]}" "postgres=$(head -n 1 "$pg_dir/postmaster.pid")" "dns=${dns_pids[0]}" "dns=${dns_pids[1]}")
 }
 
 # wait_logged LOG TEXT SECONDS: waits until the process writing LOG says TEXT.
@@ -440,7 +529,7 @@ run_target() {
   done
   t_e2e=$(now)
   # what the events role still had to do when the last message reached the sink
-  [ "$target" = embedded ] || [ "$target" = apart ] && behind=$(pipeline_behind)
+  [ "$target" != ceiling ] && [ "$target" != postfix ] && behind=$(pipeline_behind)
   wait_settled "$expected" || fail "$target: the run did not settle: $(unsettled_why)"
   t_settled=$(now); cpu1=$(cpu_busy); groups1=$(group_sample cpu "${roots[@]}")
   stop_sampler
@@ -453,7 +542,7 @@ run_target() {
   read -r files ids < <(sink_check)
   [ "$files" -eq "$expected" ] || problems+=" the sink has $files messages, not $expected;"
   [ "$ids" -eq "$files" ] || problems+=" $((files - ids)) duplicates at the sink;"
-  if [ "$target" = embedded ] || [ "$target" = apart ]; then
+  if [ "$target" != ceiling ] && [ "$target" != postfix ]; then
     local received distinct completed open
     read -r received distinct completed open < <(pipeline_check)
     [ "$received" -eq "$expected" ] && [ "$distinct" -eq "$expected" ] || problems+=" $received msg:received ($distinct messages), not $expected;"
@@ -477,10 +566,11 @@ run_target() {
 }
 
 # --- the run --------------------------------------------------------------------------------
-case " $targets " in *" embedded "*|*" apart "*)
+case " $targets " in *" embedded "*|*" checking "*|*" apart "*)
   dotnet build host/Pipeline.Host.csproj -c Release -nologo -v q -clp:ErrorsOnly || exit 1 ;;
 esac
 case " $targets " in *" apart "*) apt_install rabbitmq-server || exit 1 ;; esac
+case " $targets " in *" checking "*) apt_install nsd unbound || exit 1 ;; esac
 
 started=$(secs)
 say "$rounds rounds of: $targets; $messages messages of $size bytes over $sessions sessions, $warmup to warm up"
@@ -497,6 +587,7 @@ label() {
     ceiling) echo "smtp-source straight into smtp-sink (the ceiling)" ;;
     postfix) echo "Postfix $postfix_version as a relay (shipped defaults)" ;;
     embedded) echo "the pipeline, one process (\`./run.sh\`, Authentication-Results off)" ;;
+    checking) echo "the pipeline, one process, Authentication-Results on (SPF, DKIM, DMARC via a local Unbound)" ;;
     apart) echo "the pipeline, roles apart: 4 processes on RabbitMQ, one PostgreSQL" ;;
   esac
 }
@@ -547,7 +638,7 @@ done
 if [[ " $targets " == *" postfix "* ]]; then
   echo
   echo "pipeline ÷ Postfix, per round (median)"
-  for t in embedded apart; do
+  for t in embedded checking apart; do
     [[ " $targets " == *" $t "* ]] || continue
     for n in 3 4 5 6; do
       case $n in 3) what="accept" ;; 4) what="end to end" ;; 5) what="CPU per message" ;; 6) what="peak PSS" ;; esac
