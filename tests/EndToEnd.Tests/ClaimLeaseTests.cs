@@ -68,8 +68,7 @@ public sealed class claim_renewal
         silent.Start();
         await using var sink = await SmtpSink.StartAsync();
         var settings = new PipelineSettings();
-        var extra = PipelineSettings.Route("example.test", ((IPEndPoint)silent.LocalEndpoint).Port);
-        extra["Delivery:Routes:0:Hosts:1"] = $"127.0.0.1:{sink.Port}";
+        var extra = PipelineSettings.Route("example.test", ((IPEndPoint)silent.LocalEndpoint).Port, sink.Port);
         extra["Delivery:ClaimLease"] = "00:00:01.500";
         extra["Delivery:CommandTimeout"] = "00:00:04";
         extra["Delivery:RetryRules"] = "F,1h,10m";

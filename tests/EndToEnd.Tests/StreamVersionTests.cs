@@ -22,8 +22,7 @@ public sealed class stream_versions
         silent.Start();
         await using var sink = await SmtpSink.StartAsync();
         var settings = new PipelineSettings();
-        var extra = PipelineSettings.Route("example.test", ((IPEndPoint)silent.LocalEndpoint).Port);
-        extra["Delivery:Routes:0:Hosts:1"] = $"127.0.0.1:{sink.Port}";
+        var extra = PipelineSettings.Route("example.test", ((IPEndPoint)silent.LocalEndpoint).Port, sink.Port);
         extra["Delivery:CommandTimeout"] = "00:00:03";
         await using var pipeline = await PipelineProcess.StartAsync(settings.For(extra: extra));
 

@@ -42,12 +42,14 @@ public sealed class PipelineSettings
         return settings;
     }
 
-    /// <summary>A route sending <paramref name="domain"/> to 127.0.0.1:<paramref name="port"/>.</summary>
-    public static Dictionary<string, string> Route(string domain, int port) => new()
+    /// <summary>A route sending <paramref name="domain"/> to 127.0.0.1:<paramref name="port"/>, then to the <paramref name="more"/> ports in turn.</summary>
+    public static Dictionary<string, string> Route(string domain, int port, params int[] more)
     {
-        ["Delivery:Routes:0:Domains:0"] = domain,
-        ["Delivery:Routes:0:Hosts:0"] = $"127.0.0.1:{port}",
-    };
+        var route = new Dictionary<string, string> { ["Delivery:Routes:0:Domains:0"] = domain };
+        foreach (var (host, index) in more.Prepend(port).Select((p, i) => (p, i)))
+            route[$"Delivery:Routes:0:Hosts:{index}"] = $"127.0.0.1:{host}";
+        return route;
+    }
 
     /// <summary>The bus on the RabbitMQ server that ./test.sh started.</summary>
     public static Dictionary<string, string> RabbitMq() => new()
