@@ -565,6 +565,9 @@ run_target() {
   [ -z "$problems" ]
 }
 
+# Sourced (bench/latency.sh), this file gives its targets, checks and clean-up, and runs nothing.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
+
 # --- the run --------------------------------------------------------------------------------
 case " $targets " in *" embedded "*|*" checking "*|*" apart "*)
   dotnet build host/Pipeline.Host.csproj -c Release -nologo -v q -clp:ErrorsOnly || exit 1 ;;
