@@ -36,21 +36,33 @@ public sealed class PipelineProcess : IAsyncDisposable
     /// and the output reaches the test through a pipe: a test that saw the outcome in the store
     /// waits for the line rather than expecting it already read.
     /// </summary>
-    public Task<string> WaitForOutputAsync(string text) => WaitForOutputAsync(output => output.Contains(text, StringComparison.Ordinal), text);
+    public Task<string> WaitForOutputAsync(string text) =>
+        WaitForOutputAsync(output => output.Contains(text, StringComparison.Ordinal), $"did not write '{text}'", TimeSpan.FromSeconds(10));
 
     /// <summary>As <see cref="WaitForOutputAsync(string)"/>, for a line matching <paramref name="pattern"/>.</summary>
-    public Task<string> WaitForOutputAsync(System.Text.RegularExpressions.Regex pattern) => WaitForOutputAsync(pattern.IsMatch, pattern.ToString());
+    public Task<string> WaitForOutputAsync(System.Text.RegularExpressions.Regex pattern) =>
+        WaitForOutputAsync(pattern.IsMatch, $"wrote nothing matching '{pattern}'", TimeSpan.FromSeconds(10));
 
-    private async Task<string> WaitForOutputAsync(Func<string, bool> seen, string what)
+    // Polls the output until it is seen; fails at once when the process exits first.
+    private async Task<string> WaitForOutputAsync(Func<string, bool> seen, string failure, TimeSpan limit)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + limit;
         while (true)
         {
             var output = Output;
             if (seen(output))
                 return output;
+            if (_process.HasExited)
+            {
+                // Without a timeout, WaitForExit also waits for the output still being read.
+                _process.WaitForExit();
+                if (seen(Output))
+                    return Output;
+                throw new InvalidOperationException($"the pipeline exited with {_process.ExitCode}:\n{Output}");
+            }
+
             if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the pipeline did not write '{what}' within 10 s:\n{output}");
+                throw new TimeoutException($"the pipeline {failure} within {limit.TotalSeconds} s:\n{output}");
             await Task.Delay(50);
         }
     }
@@ -73,21 +85,8 @@ public sealed class PipelineProcess : IAsyncDisposable
         var pipeline = new PipelineProcess(Process.Start(info)!);
         pipeline._output.Attach(pipeline._process);
 
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
-        while (!pipeline.Output.Contains("Pipeline started", StringComparison.Ordinal))
-        {
-            if (pipeline._process.HasExited)
-            {
-                // Without a timeout, WaitForExit also waits for the output still being read.
-                pipeline._process.WaitForExit();
-                throw new InvalidOperationException($"the pipeline exited with {pipeline._process.ExitCode}:\n{pipeline.Output}");
-            }
-
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException($"the pipeline did not start:\n{pipeline.Output}");
-            await Task.Delay(100);
-        }
-
+        await pipeline.WaitForOutputAsync(output => output.Contains("Pipeline started", StringComparison.Ordinal), "did not start",
+            timeout ?? TimeSpan.FromSeconds(60));
         return pipeline;
     }
 
