@@ -42,8 +42,12 @@ public sealed class EventsRole : PipelineRole
         store.AddAsyncDaemon(DaemonMode.HotCold);
         var options = configuration.GetSettings<EventsOptions>(EventsOptions.Section);
         var transport = configuration.GetSettings<BusSettings>(BusSettings.Section).Transport;
+        // The forwarder reads the log in pages as large as the projections' pages: each read
+        // joins its events to the streams table, and with pages of 500 events those reads made
+        // PostgreSQL's CPU per message a quarter higher with the roles apart (1.66 ms against
+        // 1.28 to 1.32). A page is the most a restart publishes again (at least once).
         if (options.PublishToBus ?? transport == BusTransport.RabbitMQ)
-            store.AddSubscriptionWithServices<BusForwarder>(ServiceLifetime.Singleton, s => s.Options.BatchSize = 500);
+            store.AddSubscriptionWithServices<BusForwarder>(ServiceLifetime.Singleton, s => s.Options.BatchSize = ProjectionSchema.PageSize);
     }
 
     /// <inheritdoc />
