@@ -59,9 +59,11 @@ public sealed class MessageSpooler(
                 received.Recipients.Select(r => r.Address));
         }
 
+        // A wake-up for delivery, which also polls the queue: transient, the broker need not
+        // write it to disk.
         try
         {
-            await bus.Publish(new MessageQueued(batch.Select(p => p.Received.MessageId).ToList())).ConfigureAwait(false);
+            await bus.Publish(new MessageQueued(batch.Select(p => p.Received.MessageId).ToList()), c => c.Durable = false).ConfigureAwait(false);
         }
         catch (Exception e)
         {

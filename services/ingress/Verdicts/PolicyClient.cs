@@ -20,6 +20,12 @@ public sealed class PolicyClient(IServiceProvider services, IngressOptions optio
 
     private const int EveryStage = -1;
 
+    // A request is worth nothing after its deadline, and one the broker lost (a restart) is a
+    // deferral here: the broker need not write requests to disk (measured with the roles apart:
+    // RabbitMQ's CPU per message 0.89 ms against 1.00 and 1.24, with the responses and
+    // MessageQueued transient too).
+    private static readonly RequestPipeConfiguratorCallback<CheckPolicy> Transient = x => x.UseExecute(c => c.Durable = false);
+
     // The stages the policy said it decides at (a bit per PolicyStage), from its latest verdict;
     // every stage until the first verdict comes, and after one that does not say.
     private int _asked = EveryStage;
@@ -42,8 +48,8 @@ public sealed class PolicyClient(IServiceProvider services, IngressOptions optio
         {
             var verdict = _local is not null
                 ? await _local.CheckAsync(check, cancellationToken).WaitAsync(options.PolicyTimeout, cancellationToken).ConfigureAwait(false)
-                : (await _bus!.GetResponse<PolicyVerdict>(
-                    check, cancellationToken, RequestTimeout.After(ms: (int)options.PolicyTimeout.TotalMilliseconds)).ConfigureAwait(false)).Message;
+                : (await _bus!.GetResponse<PolicyVerdict>(check, Transient, cancellationToken,
+                    RequestTimeout.After(ms: (int)options.PolicyTimeout.TotalMilliseconds)).ConfigureAwait(false)).Message;
             Learn(verdict);
             return (verdict, false);
         }

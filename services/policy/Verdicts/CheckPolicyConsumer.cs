@@ -34,6 +34,7 @@ public sealed class CheckPolicyConsumer(IVerdictSource verdicts, ILogger<CheckPo
             return;
         }
 
-        await context.RespondAsync(verdict).ConfigureAwait(false);
+        // A verdict is worth nothing after its request's deadline: the broker need not keep it on disk.
+        await context.RespondAsync(verdict, c => c.Durable = false).ConfigureAwait(false);
     }
 }
