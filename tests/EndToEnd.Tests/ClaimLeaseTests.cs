@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using Npgsql;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -79,12 +78,9 @@ public sealed class claim_renewal
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
             using var waiting = await silent.AcceptTcpClientAsync(cts.Token);
-            await using var connection = new NpgsqlConnection(TestEnvironment.Postgres);
-            await connection.OpenAsync();
-            await using var steal = new NpgsqlCommand(
+            Assert.Equal(1, await TestDatabase.ExecuteAsync(
                 $"update {settings.Schema}.delivery_queue set claimed_by = 'another worker', claimed_until = now() + interval '3 seconds' " +
-                "where message_id = $1", connection) { Parameters = { new() { Value = id } } };
-            Assert.Equal(1, await steal.ExecuteNonQueryAsync());
+                "where message_id = $1", id));
             await Task.Delay(TimeSpan.FromSeconds(5)); // past the command timeout: the attempt moves on
         }
 

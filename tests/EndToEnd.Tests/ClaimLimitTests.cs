@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Npgsql;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -28,44 +27,30 @@ public sealed class claim_limit
 
         // A queue that held mail, was drained, and was analyzed then, as autovacuum does.
         var queue = $"{settings.Schema}.delivery_queue";
-        await using var connection = new NpgsqlConnection(TestEnvironment.Postgres);
-        await connection.OpenAsync();
-        await ExecuteAsync(connection,
+        await TestDatabase.ExecuteAsync(
             $"insert into {queue} (message_id, sender, recipients, received_at, next_attempt_at, attempts) " +
             "select 'drained-' || g, '', 1, now(), now() + interval '1 day', 0 from generate_series(1, 3000) g");
-        await ExecuteAsync(connection, $"delete from {queue}");
-        await ExecuteAsync(connection, $"analyze {queue}");
+        await TestDatabase.ExecuteAsync($"delete from {queue}");
+        await TestDatabase.ExecuteAsync($"analyze {queue}");
 
         const int Messages = 12;
         var (exitCode, output) = await SmtpSource.RunAsync(settings.SmtpPort, Messages, 4, "s@origin.test", "a@example.test");
         Assert.True(exitCode == 0, output);
-        Assert.Equal(Messages, await CountAsync(connection, $"select count(*) from {queue}"));
+        Assert.Equal(Messages, await TestDatabase.CountAsync($"select count(*) from {queue}"));
 
         // Due in the order of their ids, in which a claim reads the queue by its key.
-        await ExecuteAsync(connection,
+        await TestDatabase.ExecuteAsync(
             $"update {queue} q set next_attempt_at = o.due from (select message_id, now() - interval '1 hour' + " +
             $"row_number() over (order by message_id) * interval '1 second' as due from {queue}) o where q.message_id = o.message_id");
 
         await using var delivery = await PipelineProcess.StartAsync(settings.For("delivery", extra));
         var claimed = $"select count(*) from {queue} where claimed_by is not null";
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline && await CountAsync(connection, claimed) < 2)
+        while (DateTime.UtcNow < deadline && await TestDatabase.CountAsync(claimed) < 2)
             await Task.Delay(100);
 
         // Ten polls of the queue later, still the two claims of the two attempts.
         await Task.Delay(TimeSpan.FromSeconds(2));
-        Assert.Equal(2, await CountAsync(connection, claimed));
-    }
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
-    }
-
-    private static async Task<long> CountAsync(NpgsqlConnection connection, string sql)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (long)(await command.ExecuteScalarAsync())!;
+        Assert.Equal(2, await TestDatabase.CountAsync(claimed));
     }
 }

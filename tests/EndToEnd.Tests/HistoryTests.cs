@@ -120,7 +120,7 @@ public sealed class message_histories
         // Rebuilding every projection from the log gives the same documents, even where they
         // were lost or damaged.
         var before = await SettledProjectionTablesAsync(settings.Schema);
-        await ExecuteAsync($"delete from {settings.Schema}.mt_doc_messagesummary where data->>'Sender' = ''; " +
+        await TestDatabase.ExecuteAsync($"delete from {settings.Schema}.mt_doc_messagesummary where data->>'Sender' = ''; " +
                            $"update {settings.Schema}.mt_doc_eventcount set data = jsonb_set(data, '{{Count}}', '0'); " +
                            $"delete from {settings.Schema}.mt_doc_recipientdelivery");
         var (status, body) = await history.PostJsonAsync("/projections/all/rebuild");
@@ -266,14 +266,6 @@ public sealed class message_histories
             if (now != last)
                 (last, quiet) = (now, 0);
         }
-    }
-
-    private static async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(TestEnvironment.Postgres);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
     }
 
     // The projections' documents once two reads a second apart agree: the daemon records its

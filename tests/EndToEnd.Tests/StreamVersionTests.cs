@@ -28,20 +28,18 @@ public sealed class stream_versions
 
         var swaks = await Swaks.SendAsync(settings.SmtpPort, new TestMessage().Content, "--from", "s@origin.test", "--to", "a@example.test");
         var id = swaks.MessageId ?? throw new InvalidOperationException(swaks.Transcript);
-        await using var connection = new NpgsqlConnection(TestEnvironment.Postgres);
-        await connection.OpenAsync();
         using (var cts = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
         {
             using var waiting = await silent.AcceptTcpClientAsync(cts.Token);
-            await using var moveOn = new NpgsqlCommand($"update {settings.Schema}.mt_streams set version = version + 1 where id = $1", connection)
-                { Parameters = { new() { Value = id } } };
-            Assert.Equal(1, await moveOn.ExecuteNonQueryAsync());
+            Assert.Equal(1, await TestDatabase.ExecuteAsync($"update {settings.Schema}.mt_streams set version = version + 1 where id = $1", id));
             var output = await pipeline.WaitForOutputAsync($"Delivery attempt of {id} failed");
             Assert.Contains("EventStreamUnexpectedMaxEventIdException", output, StringComparison.Ordinal);
         }
 
         // The sink has the message (sent before the commit), and the stream none of the attempt's events.
         Assert.NotEmpty(await sink.WaitForMessagesAsync(1, TimeSpan.FromSeconds(10)));
+        await using var connection = new NpgsqlConnection(TestEnvironment.Postgres);
+        await connection.OpenAsync();
         await using var types = new NpgsqlCommand($"select type from {settings.Schema}.mt_events where stream_id = $1 order by version", connection)
             { Parameters = { new() { Value = id } } };
         var names = new List<string>();
