@@ -31,6 +31,20 @@ public sealed class IngressOptions
     /// <summary>The longest text line of a message, CRLF excluded; a message with a longer one is refused with 554. Defaults to 32768, well above RFC 5322 §2.1.1's 998 that real mail exceeds.</summary>
     public int TextLineMax { get; set; } = 32768;
 
+    /// <summary>
+    /// The largest header section accepted, in bytes (Exim's <c>header_maxsize</c>): a message
+    /// whose header section is larger is refused with 552 at the end of its data. Defaults to
+    /// 1 MiB, Exim's default.
+    /// </summary>
+    public long HeaderMax { get; set; } = 1024 * 1024;
+
+    /// <summary>
+    /// The most <c>Received:</c> fields a message may arrive with (Exim's
+    /// <c>received_headers_max</c>): one with more is taken for a mail loop and refused with 550
+    /// at the end of its data. Defaults to 30, Exim's default.
+    /// </summary>
+    public int ReceivedHeadersMax { get; set; } = 30;
+
     /// <summary>How long to wait for each command or data chunk from the client (Exim's <c>smtp_receive_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan SmtpReceiveTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -165,6 +179,8 @@ public sealed class IngressOptions
         Require(PolicyTimeout > TimeSpan.Zero, "Ingress:PolicyTimeout must be positive");
         Require(SmtpMaxUnknownCommands >= 0, "Ingress:SmtpMaxUnknownCommands must not be negative");
         Require(SmtpMaxSynprotErrors >= 0, "Ingress:SmtpMaxSynprotErrors must not be negative");
+        Require(HeaderMax > 0, "Ingress:HeaderMax must be positive");
+        Require(ReceivedHeadersMax > 0, "Ingress:ReceivedHeadersMax must be positive");
         Require(TextLineMax >= 998, "Ingress:TextLineMax must be at least 998 (RFC 5322 §2.1.1)");
         Require(SmtpDataTimeout > TimeSpan.Zero, "Ingress:SmtpDataTimeout must be positive");
         Require(ShutdownGrace >= TimeSpan.Zero && ShutdownGrace < TimeSpan.FromSeconds(30), "Ingress:ShutdownGrace must be between 0 and 30 seconds");

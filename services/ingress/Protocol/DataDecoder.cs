@@ -15,6 +15,9 @@ namespace Pipeline.Ingress.Protocol;
 /// as it is.</item>
 /// <item>Content past the size limit is counted but not kept; lines longer than the line
 /// limit are noted.</item>
+/// <item>The header section (up to the first empty line, or all of the content when there is
+/// none) is measured, and its <c>Received:</c> fields counted, for the loop and header size
+/// checks at the end of data.</item>
 /// </list>
 /// </summary>
 public sealed class DataDecoder(long sizeLimit, int lineLimit, bool dotStuffed = true)
@@ -23,6 +26,8 @@ public sealed class DataDecoder(long sizeLimit, int lineLimit, bool dotStuffed =
     private bool _afterCrlf = true;     // after a real CRLF: ".CRLF" here ends the data
     private bool _pendingCr;            // a CR was the last byte seen; its meaning waits for the next
     private long _lineLength;
+    private bool _inHeader = true;      // before the empty line that ends the header section
+    private int _fieldName;             // how much of "received" this line began with; -1: not that field
 
     /// <summary>Bytes of content produced so far, kept or not.</summary>
     public long Size { get; private set; }
@@ -35,6 +40,12 @@ public sealed class DataDecoder(long sizeLimit, int lineLimit, bool dotStuffed =
 
     /// <summary>How many bare LFs or CRs were turned into CRLF.</summary>
     public int BareLineEndings { get; private set; }
+
+    /// <summary>Bytes of the header section so far, each line with its CRLF (the empty line that ends it not counted).</summary>
+    public long HeaderSize { get; private set; }
+
+    /// <summary>How many <c>Received:</c> fields the header section holds (RFC 5322 §3.6.7; a name, optional blanks, a colon).</summary>
+    public int ReceivedFields { get; private set; }
 
     /// <summary>
     /// Decodes what <paramref name="buffer"/> holds into <paramref name="output"/> and advances
@@ -114,6 +125,20 @@ public sealed class DataDecoder(long sizeLimit, int lineLimit, bool dotStuffed =
     {
         if (bare)
             BareLineEndings++;
+        if (_inHeader)
+        {
+            if (_lineLength == 0)
+                _inHeader = false;
+            else
+            {
+                HeaderSize += 2;
+                if (_fieldName == Received.Length + 1)
+                    ReceivedFields++;
+            }
+
+            _fieldName = 0;
+        }
+
         Write("\r\n"u8, output);
         _lineLength = 0;
         _lineStart = true;
@@ -132,10 +157,33 @@ public sealed class DataDecoder(long sizeLimit, int lineLimit, bool dotStuffed =
     {
         foreach (var segment in bytes)
         {
+            if (_inHeader)
+                ReadHeader(segment.Span);
             _lineLength += segment.Length;
             if (_lineLength > lineLimit)
                 LineTooLong = true;
             Write(segment.Span, output);
+        }
+    }
+
+    private static ReadOnlySpan<byte> Received => "received"u8;
+
+    // Measures header text and follows, across segments, whether the line names the Received
+    // field: "received" in any case, then blanks (obsolete syntax, RFC 5322 §4.5), then a colon.
+    // _fieldName counts the letters matched; Received.Length + 1 once the colon came.
+    private void ReadHeader(ReadOnlySpan<byte> text)
+    {
+        HeaderSize += text.Length;
+        foreach (var b in text)
+        {
+            if (_fieldName < 0 || _fieldName > Received.Length)
+                return;
+            if (_fieldName < Received.Length)
+                _fieldName = (b | 0x20) == Received[_fieldName] ? _fieldName + 1 : -1;
+            else if (b == (byte)':')
+                _fieldName++;
+            else if (b is not ((byte)' ' or (byte)'\t'))
+                _fieldName = -1;
         }
     }
 

@@ -22,6 +22,8 @@ public static class SmtpReplies
     public const string NeedsSmtpUtf8 = "553 5.6.7 non-ASCII address requires SMTPUTF8";
     public const string LineTooLong = "500 5.5.2 line too long";
     public const string TooBig = "552 5.3.4 Message size exceeds maximum permitted";
+    public const string HeaderTooBig = "552 5.3.4 Message header section exceeds maximum permitted";
+    public const string MailLoop = "550 5.4.6 Too many \"Received\" headers - suspected mail loop";
     public const string TextLineTooLong = "554 5.6.0 message has lines too long";
     public const string SyncError = "554 5.5.0 SMTP synchronization error";
     public const string TooManyUnknown = "500 5.5.1 too many unrecognized commands";

@@ -165,6 +165,22 @@ public sealed partial class SmtpSession
             return "refused";
         }
 
+        if (content.Decoder.HeaderSize > _options.HeaderMax)
+        {
+            await ReplyAsync(SmtpReplies.HeaderTooBig, ct).ConfigureAwait(false);
+            return "refused";
+        }
+
+        // Exim's received_headers_max, counted as the message arrived (this hop's own field
+        // not included): a message that has passed this many relays is going round in a loop.
+        if (content.Decoder.ReceivedFields > _options.ReceivedHeadersMax)
+        {
+            _log.LogWarning("Message {MessageId} refused on {ConnectionId}: {Count} Received fields, more than {Max}: suspected mail loop",
+                content.MessageId, _journal.ConnectionId, content.Decoder.ReceivedFields, _options.ReceivedHeadersMax);
+            await ReplyAsync(SmtpReplies.MailLoop, ct).ConfigureAwait(false);
+            return "refused";
+        }
+
         var addresses = transaction.Recipients.Select(r => r.Address).ToList();
         var (verdict, reply) = await CheckAsync(PolicyStage.Data, transaction.Sender, null, addresses, content.Bytes.WrittenCount,
             transaction.ContentFilter, ct, content.Bytes.WrittenSpan.ToArray(), transaction).ConfigureAwait(false);

@@ -29,6 +29,7 @@ public class PipelineFixture : IAsyncLifetime
             ["Ingress:RelayFromHosts:0"] = "127.0.0.2",
             ["Ingress:MessageSizeLimit"] = "100000",
             ["Ingress:TextLineMax"] = "2000",
+            ["Ingress:HeaderMax"] = "20000",
             ["Ingress:SmtpBannerDelay"] = "00:00:00.100",
         };
         foreach (var (key, value) in Extra)
