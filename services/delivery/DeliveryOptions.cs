@@ -55,6 +55,18 @@ public sealed class DeliveryOptions
     public HostList TryPrdr { get; private set; } = new([]);
 
     /// <summary>
+    /// Host names that are this MTA as well (Exim's <c>hosts_treat_as_local</c>, a domain list:
+    /// <c>mx1.example.com</c>, <c>*.cluster.example.com</c>, <c>^regex</c>), matched against
+    /// route hosts and MX hosts, besides the addresses and ports this process's ingress listens
+    /// on. Mail routed to such a host would loop: RFC 5321 §5.1 drops it and every less
+    /// preferred host, and when it is the most preferred the recipients fail. Empty by default.
+    /// </summary>
+    public List<string> HostsTreatAsLocal { get; set; } = [];
+
+    /// <summary>The parsed <see cref="HostsTreatAsLocal"/>, set by <see cref="Validate"/>.</summary>
+    public DomainList TreatAsLocal { get; private set; } = new([]);
+
+    /// <summary>
     /// Bounces return the whole original message up to this size in bytes, only its headers
     /// above it (Exim's <c>bounce_return_size_limit</c>). Defaults to 100 KiB.
     /// </summary>
@@ -228,6 +240,15 @@ public sealed class DeliveryOptions
         }
 
         SocksProxies = proxies;
+        try
+        {
+            TreatAsLocal = new DomainList(HostsTreatAsLocal);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException($"Delivery:HostsTreatAsLocal: {e.Message}");
+        }
+
         TryPrdr = Hosts(HostsTryPrdr, nameof(HostsTryPrdr));
         AvoidTls = Hosts(HostsAvoidTls, nameof(HostsAvoidTls));
         TryDane = Hosts(HostsTryDane, nameof(HostsTryDane));

@@ -40,6 +40,7 @@ public sealed class DeliveryRole : PipelineRole
         // The hot hand-off: ingress, when it runs in this process too, leaves what it commits here.
         services.Replace(ServiceDescriptor.Singleton(sp => new CommittedMessages(true, sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton<Router>();
+        services.AddSingleton(sp => new LocalHost(options, sp.GetService<SmtpListeners>()));
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<ConnectionPool>();
         services.AddSingleton<ServerSlots>();

@@ -27,7 +27,7 @@ namespace Pipeline.Delivery;
 /// unchanged, so that two workers can never both record an attempt.
 /// </summary>
 public sealed class MessageDeliverer(
-    IDocumentStore store, RawMessageStore raw, CommittedMessages handOff, Router router, SmtpTransport transport, ConnectionPool pool, ServerSlots slots,
+    IDocumentStore store, RawMessageStore raw, CommittedMessages handOff, Router router, LocalHost localHost, SmtpTransport transport, ConnectionPool pool, ServerSlots slots,
     IEventAction eventAction, HostRetry hostRetry, OutcomeCommitter committer, DeliveryOptions options, DkimSigning signing, MainLog mainLog,
     TimeProvider clock, ILogger<MessageDeliverer> log)
 {
@@ -236,24 +236,62 @@ public sealed class MessageDeliverer(
             await DeliverRouteAsync(attempt, route, recipients, content, cancellationToken).ConfigureAwait(false);
     }
 
-    // Tries the route's hosts in order until one settles the recipients.
+    // Tries the route's hosts in order until one settles the recipients. Hosts of one
+    // preference are resolved together first: when one of them is this MTA, RFC 5321 §5.1 has
+    // it and every host as preferred or less dropped (Exim's "self"), and when no host was
+    // more preferred the recipients fail, since the mail would only come back here.
     private async Task DeliverRouteAsync(Attempt attempt, Route route, List<Recipient> recipients, byte[] content,
         CancellationToken cancellationToken)
     {
         var lastError = "no host could be reached";
-        foreach (var listed in route.Hosts)
+        var morePreferred = false;
+        foreach (var preference in route.Hosts.GroupBy(h => h.Preference))
+        {
+            var resolved = new List<(RouteHost Host, DnsResult<IPAddress> Addresses)>();
+            foreach (var listed in preference)
+                resolved.Add((listed, await router.ResolveAsync(listed, cancellationToken).ConfigureAwait(false)));
+            if (resolved.Select(r => localHost.Why(r.Host, r.Addresses.Status == DnsStatus.Found ? r.Addresses.Records : [])).FirstOrDefault(w => w is not null) is { } self)
+            {
+                if (!morePreferred)
+                {
+                    var error = $"mail would loop: {self} ({(route.RouterName == "route" ? "the route's first host" : "the lowest numbered MX record")} points to the local host)";
+                    log.LogWarning("Message {MessageId}: {Error}", attempt.Received.MessageId, error);
+                    foreach (var recipient in recipients)
+                        attempt.FailInternally(recipient, error, route.RouterName);
+                    return;
+                }
+
+                break;
+            }
+
+            morePreferred = true;
+            if (await TryHostsAsync(attempt, route, recipients, content, resolved, cancellationToken).ConfigureAwait(false) is not { } failure)
+                return;
+            lastError = failure;
+            if (attempt.ClaimRanOut)
+                break;
+        }
+
+        foreach (var recipient in recipients)
+            attempt.Defer(recipient, lastError);
+    }
+
+    // Tries hosts of one preference in order; null when one settled the recipients, else the last error.
+    private async Task<string?> TryHostsAsync(Attempt attempt, Route route, List<Recipient> recipients, byte[] content,
+        List<(RouteHost Host, DnsResult<IPAddress> Addresses)> resolved, CancellationToken cancellationToken)
+    {
+        var lastError = "no host could be reached";
+        foreach (var (listed, addresses) in resolved)
         {
             if (attempt.Claim is { } claim && !claim.IsHeldAt(clock.GetUtcNow()))
             {
                 // Another worker may hold the message by now: sending it again here could
                 // deliver it twice. What this attempt sent is recorded; the rest waits.
                 attempt.StopForLostClaim();
-                lastError = "the attempt stopped: this worker's claim on the message ran out";
-                break;
+                return "the attempt stopped: this worker's claim on the message ran out";
             }
 
             var host = listed;
-            var addresses = await router.ResolveAsync(host, cancellationToken).ConfigureAwait(false);
             if (addresses.Status != DnsStatus.Found)
             {
                 lastError = $"host lookup for {host.Name} did not complete ({addresses.Status})";
@@ -283,12 +321,11 @@ public sealed class MessageDeliverer(
 
                 var key = ConnectionKey.For(server, route.InterfaceFor(address), host.Name, policy, dane.Requirement!);
                 if (await _servers.DeliverAsync(attempt, route, host, key, recipients, content, cancellationToken).ConfigureAwait(false) is not { } error)
-                    return;
+                    return null;
                 lastError = error;
             }
         }
 
-        foreach (var recipient in recipients)
-            attempt.Defer(recipient, lastError);
+        return lastError;
     }
 }

@@ -31,6 +31,7 @@ public sealed class IngressRole : PipelineRole
         var options = builder.Configuration.GetSettings<IngressOptions>(IngressOptions.Section);
         options.Validate();
         builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton(SmtpListeners.Parse(options.Listen));
         builder.Services.TryAddSingleton<MainLog>();
         builder.Services.AddSingleton<PolicyClient>();
         builder.Services.AddSingleton<MessageSpooler>();
@@ -44,8 +45,7 @@ public sealed class IngressRole : PipelineRole
     /// <inheritdoc />
     public override void ConfigureKestrel(KestrelServerOptions kestrel, IServiceProvider services)
     {
-        var options = services.GetRequiredService<IngressOptions>();
-        foreach (var listen in options.Listen.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            kestrel.Listen(EndPoints.Parse(listen), l => l.UseConnectionHandler<SmtpConnectionHandler>());
+        foreach (var endPoint in services.GetRequiredService<SmtpListeners>().EndPoints)
+            kestrel.Listen(endPoint, l => l.UseConnectionHandler<SmtpConnectionHandler>());
     }
 }
