@@ -21,6 +21,10 @@ public static class SmtpReplies
     public const string RelayNotPermitted = "550 5.7.1 relay not permitted";
     public const string NeedsSmtpUtf8 = "553 5.6.7 non-ASCII address requires SMTPUTF8";
     public const string LineTooLong = "500 5.5.2 line too long";
+    public const string NulInCommand = "500 5.5.2 NUL character in command";
+    public const string CommandNotUtf8 = "500 5.5.2 command is not valid UTF-8";
+    public const string AddressNotUtf8 = "553 5.6.7 address is not valid UTF-8";
+    public const string HttpRequest = "554 5.7.0 HTTP request on an SMTP port - closing connection";
     public const string TooBig = "552 5.3.4 Message size exceeds maximum permitted";
     public const string HeaderTooBig = "552 5.3.4 Message header section exceeds maximum permitted";
     public const string MailLoop = "550 5.4.6 Too many \"Received\" headers - suspected mail loop";

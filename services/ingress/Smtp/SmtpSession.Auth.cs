@@ -82,7 +82,7 @@ public sealed partial class SmtpSession
     private async Task<string?> ChallengeAsync(string challenge, CancellationToken ct)
     {
         await ReplyAsync($"334 {challenge}", ct).ConfigureAwait(false);
-        var (line, _) = await ReadCommandLineAsync(ct).ConfigureAwait(false);
+        var (line, _, _) = await ReadCommandLineAsync(ct).ConfigureAwait(false);
         return line;
     }
 

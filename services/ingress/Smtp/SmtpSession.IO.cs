@@ -10,8 +10,9 @@ public sealed partial class SmtpSession
 {
     private PipeReader Input => _input;
 
-    // A command line, and whether more input was already waiting behind it (pipelined).
-    private async Task<(string? Line, bool Pipelined)> ReadCommandLineAsync(CancellationToken ct)
+    // A command line, whether more input was already waiting behind it (pipelined), and what
+    // is wrong with its bytes (invalid UTF-8 is decoded with replacement characters).
+    private async Task<(string? Line, bool Pipelined, CommandDefect Defect)> ReadCommandLineAsync(CancellationToken ct)
     {
         while (true)
         {
@@ -21,20 +22,21 @@ public sealed partial class SmtpSession
             {
                 case LineResult.Line:
                     var text = Encoding.UTF8.GetString(line);
+                    var defect = SmtpCommand.Inspect(line);
                     var pipelined = buffer.Length > 0;
                     Input.AdvanceTo(buffer.Start);
-                    return (text, pipelined);
+                    return (text, pipelined, defect);
                 case LineResult.TooLong:
                     // Past the limit the rest of the input cannot be trusted to be framed.
                     Input.AdvanceTo(buffer.End);
                     _closing = true;
                     _closeReason = "line too long";
                     await ReplyAsync(SmtpReplies.LineTooLong, ct).ConfigureAwait(false);
-                    return (null, false);
+                    return (null, false, CommandDefect.None);
                 default:
                     Input.AdvanceTo(buffer.Start, buffer.End);
                     if (result.IsCompleted)
-                        return (null, false);
+                        return (null, false, CommandDefect.None);
                     break;
             }
         }

@@ -239,11 +239,23 @@ public sealed partial class SmtpSession
                 _stopping.ThrowIfCancellationRequested();
             }
 
-            var (line, pipelined) = await ReadCommandLineAsync(ct).ConfigureAwait(false);
+            var (line, pipelined, defect) = await ReadCommandLineAsync(ct).ConfigureAwait(false);
             _awaitingCommand = false;
             if (line is null)
                 return;
             var command = SmtpCommand.Parse(line);
+            if (command.Verb == SmtpVerb.Http)
+            {
+                // Whatever else was sent behind it is the rest of an HTTP request: no use reading it.
+                _log.LogWarning("HTTP request on the SMTP port on {ConnectionId} from [{Client}]: {Verb}", _journal.ConnectionId, ClientAddress,
+                    SmtpReplies.Printable(command.Text));
+                _closing = true;
+                _closeReason = "HTTP request";
+                Failed(SmtpReplies.HttpRequest);
+                await ReplyAsync(SmtpReplies.HttpRequest, ct).ConfigureAwait(false);
+                return;
+            }
+
             var entry = _commands[command.Verb];
             if (_proxyFailure is not null && command.Verb != SmtpVerb.Quit)
             {
@@ -256,6 +268,18 @@ public sealed partial class SmtpSession
             {
                 await SynchronizationErrorAsync($"input pipelined after {command.Text}", ct).ConfigureAwait(false);
                 return;
+            }
+
+            switch (defect)
+            {
+                case CommandDefect.Nul:
+                    await ProtocolErrorAsync(SmtpReplies.NulInCommand, ct).ConfigureAwait(false);
+                    continue;
+                case CommandDefect.InvalidUtf8:
+                    // Not SMTPUTF8's UTF-8 (RFC 6531 §3.3) nor ASCII: an address would be mangled.
+                    await ProtocolErrorAsync(command.Verb is SmtpVerb.Mail or SmtpVerb.Rcpt ? SmtpReplies.AddressNotUtf8 : SmtpReplies.CommandNotUtf8, ct)
+                        .ConfigureAwait(false);
+                    continue;
             }
 
             await entry.Handler(command, ct).ConfigureAwait(false);

@@ -31,6 +31,9 @@ public sealed class RawSmtpClient : IAsyncDisposable
     /// <summary>Sends the text as UTF-8, control characters and all.</summary>
     public async Task SendAsync(string raw) => await _stream.WriteAsync(Encoding.UTF8.GetBytes(raw));
 
+    /// <summary>Sends bytes as they are: invalid UTF-8, NULs, a TLS record.</summary>
+    public async Task SendAsync(byte[] raw) => await _stream.WriteAsync(raw);
+
     /// <summary>Sends a command line and reads its reply.</summary>
     public async Task<string> CommandAsync(string line)
     {

@@ -52,6 +52,9 @@ public sealed class SmtpSink : IAsyncDisposable
     /// </summary>
     public IReadOnlyList<string> Messages => CompleteFiles.Select(File.ReadAllText).ToList();
 
+    /// <summary>The messages dumped so far, whole, as the bytes the sink received.</summary>
+    public IReadOnlyList<byte[]> RawMessages => CompleteFiles.Select(File.ReadAllBytes).ToList();
+
     /// <summary>The dump files smtp-sink has finished writing, in name order.</summary>
     public IReadOnlyList<string> CompleteFiles
     {
