@@ -41,6 +41,14 @@ public sealed class RawSmtpClient : IAsyncDisposable
         return await ReadReplyAsync();
     }
 
+    /// <summary>Opens a transaction from <paramref name="from"/> to <paramref name="to"/> up to the 354 of DATA.</summary>
+    public async Task StartDataAsync(string from, string to)
+    {
+        Assert.StartsWith("250", await CommandAsync($"MAIL FROM:<{from}>"), StringComparison.Ordinal);
+        Assert.StartsWith("250", await CommandAsync($"RCPT TO:<{to}>"), StringComparison.Ordinal);
+        Assert.StartsWith("354", await CommandAsync("DATA"), StringComparison.Ordinal);
+    }
+
     /// <summary>Reads one whole reply; its lines joined by \n. Empty when the server closed.</summary>
     public async Task<string> ReadReplyAsync(TimeSpan? timeout = null)
     {
