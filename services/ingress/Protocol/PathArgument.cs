@@ -98,7 +98,7 @@ public sealed record PathArgument(string Address, IReadOnlyDictionary<string, st
     private static bool IsMailbox(string address)
     {
         var at = address.LastIndexOf('@');
-        if (at <= 0 || at == address.Length - 1)
+        if (at <= 0 || at == address.Length - 1 || !IsLocalPart(address[..at]))
             return false;
         var domain = address[(at + 1)..];
         if (domain.StartsWith('[') && domain.EndsWith(']'))
@@ -106,5 +106,34 @@ public sealed record PathArgument(string Address, IReadOnlyDictionary<string, st
         return domain.Split('.').All(label =>
             label.Length is > 0 and <= 63 && !label.StartsWith('-') && !label.EndsWith('-')
             && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c > 127));
+    }
+
+    // RFC 5321 §4.1.2 Local-part: a Dot-string of atext (RFC 6531 adds UTF-8), or a
+    // Quoted-string. Dots are let through anywhere in a Dot-string, as real mail has leading,
+    // trailing and doubled ones; what is refused is what would change where the mail goes, such
+    // as an unquoted '@' ("user@other.test?@local"), brackets, a comma or a colon.
+    private static bool IsLocalPart(string local) =>
+        local.StartsWith('"') ? IsQuotedString(local) : local.All(c => char.IsAsciiLetterOrDigit(c) || c > 127 || c == '.' || AText.Contains(c));
+
+    private const string AText = "!#$%&'*+-/=?^_`{|}~";
+
+    private static bool IsQuotedString(string text)
+    {
+        if (text.Length < 2 || !text.EndsWith('"'))
+            return false;
+        for (var i = 1; i < text.Length - 1; i++)
+        {
+            var c = text[i];
+            if (c == '\\')
+            {
+                // quoted-pairSMTP: a backslash and one printable ASCII character.
+                if (++i >= text.Length - 1 || text[i] is < ' ' or > '~')
+                    return false;
+            }
+            else if (c == '"' || (c < ' ' || c == '\x7f'))
+                return false;
+        }
+
+        return true;
     }
 }

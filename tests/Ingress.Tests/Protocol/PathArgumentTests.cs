@@ -12,6 +12,11 @@ public class PathArgumentTests
     [InlineData("FROM:<@relay.example:a@b.example>", "a@b.example")]
     [InlineData("FROM:<\"odd>local\"@b.example>", "\"odd>local\"@b.example")]
     [InlineData("FROM:<a@[192.0.2.1]>", "a@[192.0.2.1]")]
+    [InlineData("FROM:<\"a@other.example\"@b.example>", "\"a@other.example\"@b.example")]
+    [InlineData("FROM:<\"a\\\"b\"@b.example>", "\"a\\\"b\"@b.example")]
+    [InlineData("FROM:<a..b.@b.example>", "a..b.@b.example")]
+    [InlineData("FROM:<a+tag=x!y%z@b.example>", "a+tag=x!y%z@b.example")]
+    [InlineData("FROM:<\u00e9l\u00e8ve@b.example>", "\u00e9l\u00e8ve@b.example")]
     public void valid_reverse_paths_parse(string argument, string address)
     {
         var path = PathArgument.Parse(argument, "FROM", allowNull: true, out var error);
@@ -27,6 +32,15 @@ public class PathArgumentTests
     [InlineData("FROM:<a@-b.example>", "not a valid address")]
     [InlineData("FROM:<a@b..example>", "not a valid address")]
     [InlineData("FROM:<a@b.example> =x", "malformed parameter")]
+    [InlineData("FROM:<a@other.example?@b.example>", "not a valid address")]
+    [InlineData("FROM:<a(comment)@b.example>", "not a valid address")]
+    [InlineData("FROM:<a,b@b.example>", "not a valid address")]
+    [InlineData("FROM:<a b@b.example>", "not a valid address")]
+    [InlineData("FROM:<a[1]@b.example>", "not a valid address")]
+    [InlineData("FROM:<a\\b@b.example>", "not a valid address")]
+    [InlineData("FROM:<\"unterminated@b.example>", "missing >")]
+    [InlineData("FROM:<\"a\"b\"@b.example>", "missing >")]
+    [InlineData("FROM:<\"a\tb\"@b.example>", "not a valid address")]
     public void invalid_reverse_paths_say_why(string argument, string reason)
     {
         Assert.Null(PathArgument.Parse(argument, "FROM", allowNull: true, out var error));
