@@ -154,6 +154,16 @@ public sealed class IngressOptions
     public Dictionary<string, string> AuthUsers { get; set; } = [];
 
     /// <summary>
+    /// Failed AUTH attempts allowed from one client address within <see cref="AuthFailureWindow"/>,
+    /// over all its connections; past them its AUTH commands get 454 until the oldest failure
+    /// leaves the window. Defaults to 10; 0: no limit.
+    /// </summary>
+    public int AuthFailuresMax { get; set; } = 10;
+
+    /// <summary>The window of <see cref="AuthFailuresMax"/>. Defaults to 10 minutes.</summary>
+    public TimeSpan AuthFailureWindow { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// Offer PRDR (draft-hall-prdr-00, Exim's <c>prdr_enable</c>): a client that asks for it
     /// gets a verdict per recipient at the end of the data. Defaults to false, as Exim's.
     /// </summary>
@@ -180,6 +190,8 @@ public sealed class IngressOptions
         Require(SmtpMaxUnknownCommands >= 0, "Ingress:SmtpMaxUnknownCommands must not be negative");
         Require(SmtpMaxSynprotErrors >= 0, "Ingress:SmtpMaxSynprotErrors must not be negative");
         Require(HeaderMax > 0, "Ingress:HeaderMax must be positive");
+        Require(AuthFailuresMax >= 0, "Ingress:AuthFailuresMax must not be negative");
+        Require(AuthFailureWindow > TimeSpan.Zero, "Ingress:AuthFailureWindow must be positive");
         Require(ReceivedHeadersMax > 0, "Ingress:ReceivedHeadersMax must be positive");
         Require(TextLineMax >= 998, "Ingress:TextLineMax must be at least 998 (RFC 5322 §2.1.1)");
         Require(SmtpDataTimeout > TimeSpan.Zero, "Ingress:SmtpDataTimeout must be positive");

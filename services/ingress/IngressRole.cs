@@ -40,6 +40,8 @@ public sealed class IngressRole : PipelineRole
         builder.Services.AddSingleton<ServerCertificates>();
         builder.Services.AddHostedService<OcspRefresher>();
         builder.Services.AddSingleton<Credentials>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<AuthThrottle>();
     }
 
     /// <inheritdoc />

@@ -6,7 +6,7 @@ using Pipeline.EndToEnd.Tests.Fixtures;
 namespace Pipeline.EndToEnd.Tests;
 
 /// <summary>The pipeline with a certificate for mail.test and an OCSP response file to staple.</summary>
-public sealed class TlsFixture : PipelineFixture
+public class TlsFixture : PipelineFixture
 {
     public TestPki Pki { get; } = new();
 
@@ -14,7 +14,10 @@ public sealed class TlsFixture : PipelineFixture
 
     public TlsFixture() => File.Copy(Pki.GoodResponse, StapleFile);
 
-    protected override Dictionary<string, string> Extra => new()
+    /// <summary>Settings a derived fixture adds to these.</summary>
+    protected virtual Dictionary<string, string> More => [];
+
+    protected override Dictionary<string, string> Extra => new Dictionary<string, string>
     {
         ["Ingress:AuthUsers:alice"] = "{PLAIN}wonderland",
         // Made with the command docs/configuration.md gives.
@@ -26,7 +29,7 @@ public sealed class TlsFixture : PipelineFixture
         ["Ingress:TlsOcspFile:0"] = StapleFile,
         ["Ingress:TlsTryVerifyHosts:0"] = "*",
         ["Ingress:TlsVerifyCertificates"] = Pki.CaCertificate,
-    };
+    }.Concat(More).ToDictionary();
 
     /// <summary>Replaces the staple file atomically, as an operator's cron job would.</summary>
     public void ReplaceStaple(string source)

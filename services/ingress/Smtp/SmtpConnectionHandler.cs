@@ -16,7 +16,7 @@ namespace Pipeline.Ingress.Smtp;
 /// <summary>Kestrel's entry point for each SMTP connection: checks the limits, then runs one <see cref="SmtpSession"/>.</summary>
 public sealed class SmtpConnectionHandler(
     IngressOptions options, PolicyClient policy, MessageSpooler spooler, StreamEventWriter closedConnections, ConnectionLimiter limiter,
-    ServerCertificates certificates, Credentials credentials,
+    ServerCertificates certificates, Credentials credentials, AuthThrottle authThrottle,
     IHostApplicationLifetime lifetime, ILogger<SmtpSession> log) : ConnectionHandler
 {
     private readonly IngressLists _lists = new(options);
@@ -50,7 +50,7 @@ public sealed class SmtpConnectionHandler(
         // Only shutdown cancels a session: Kestrel's ConnectionClosed also fires when a client
         // half-closes after pipelining its last commands (Exim does), and those still get replies.
         var session = new SmtpSession(connection.Transport, client, local, connectionId, options, policy, spooler, closedConnections,
-            _lists, certificates, credentials, log);
+            _lists, certificates, credentials, authThrottle, log);
         await session.RunAsync(lifetime.ApplicationStopping, _deadline).ConfigureAwait(false);
     }
 }

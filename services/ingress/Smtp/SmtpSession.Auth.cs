@@ -26,6 +26,13 @@ public sealed partial class SmtpSession
             return;
         }
 
+        if (_authThrottle.Blocked(ClientAddress))
+        {
+            _log.LogWarning("AUTH refused on {ConnectionId} from [{Client}]: too many failed attempts", _journal.ConnectionId, ClientAddress);
+            await ProtocolErrorAsync("454 4.7.0 Too many failed authentication attempts, try again later", ct).ConfigureAwait(false);
+            return;
+        }
+
         var words = command.Argument.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
         var mechanism = words.Length > 0 ? words[0].ToUpperInvariant() : "";
         var initial = words.Length > 1 ? words[1] : null;
@@ -45,6 +52,7 @@ public sealed partial class SmtpSession
             return; // cancelled or malformed: already answered
         if (!_credentials.Verify(login.Value.User, login.Value.Password))
         {
+            _authThrottle.Failed(ClientAddress);
             _log.LogWarning("AUTH {Mechanism} failed on {ConnectionId} from [{Client}] for {User}", mechanism, _journal.ConnectionId, ClientAddress, login.Value.User);
             await ProtocolErrorAsync("535 5.7.8 Incorrect authentication data", ct).ConfigureAwait(false);
             return;

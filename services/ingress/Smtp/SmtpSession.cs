@@ -43,6 +43,7 @@ public sealed partial class SmtpSession
     private readonly bool _proxyRequired;
     private readonly ServerCertificates _certificates;
     private readonly Credentials _credentials;
+    private readonly AuthThrottle _authThrottle;
     private readonly Dictionary<SmtpVerb, Command> _commands;
 
     private PipeReader _input;
@@ -72,8 +73,9 @@ public sealed partial class SmtpSession
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
         IngressOptions options, PolicyClient policy, MessageSpooler spooler, StreamEventWriter closedConnections,
-        IngressLists lists, ServerCertificates certificates, Credentials credentials, ILogger log)
+        IngressLists lists, ServerCertificates certificates, Credentials credentials, AuthThrottle authThrottle, ILogger log)
     {
+        _authThrottle = authThrottle;
         _input = transport.Input;
         _output = transport.Output;
         _certificates = certificates;
