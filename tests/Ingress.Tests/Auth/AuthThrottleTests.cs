@@ -1,19 +1,13 @@
+using Microsoft.Extensions.Time.Testing;
 using Pipeline.Ingress.Auth;
 
 namespace Pipeline.Ingress.Tests.Auth;
 
 public class AuthThrottleTests
 {
-    private sealed class ManualClock : TimeProvider
+    private static (AuthThrottle Throttle, FakeTimeProvider Clock) Create(int max = 3, int windowMinutes = 10)
     {
-        public DateTimeOffset Now { get; set; } = new(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
-
-    private static (AuthThrottle Throttle, ManualClock Clock) Create(int max = 3, int windowMinutes = 10)
-    {
-        var clock = new ManualClock();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
         return (new AuthThrottle(new IngressOptions { AuthFailuresMax = max, AuthFailureWindow = TimeSpan.FromMinutes(windowMinutes) }, clock), clock);
     }
 
@@ -34,11 +28,11 @@ public class AuthThrottleTests
     {
         var (throttle, clock) = Create();
         throttle.Failed("192.0.2.1");
-        clock.Now += TimeSpan.FromMinutes(5);
+        clock.Advance(TimeSpan.FromMinutes(5));
         throttle.Failed("192.0.2.1");
         throttle.Failed("192.0.2.1");
         Assert.True(throttle.Blocked("192.0.2.1"));
-        clock.Now += TimeSpan.FromMinutes(5);
+        clock.Advance(TimeSpan.FromMinutes(5));
         Assert.False(throttle.Blocked("192.0.2.1"));
         throttle.Failed("192.0.2.1");
         Assert.True(throttle.Blocked("192.0.2.1"));
@@ -60,7 +54,7 @@ public class AuthThrottleTests
         throttle.Failed("198.51.100.1");
         for (var i = 0; i < AuthThrottle.MaxClients; i++)
         {
-            clock.Now += TimeSpan.FromMilliseconds(1);
+            clock.Advance(TimeSpan.FromMilliseconds(1));
             throttle.Failed($"10.{i / 65536}.{i / 256 % 256}.{i % 256}");
         }
 

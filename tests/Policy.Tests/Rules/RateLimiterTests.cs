@@ -1,15 +1,11 @@
+using Microsoft.Extensions.Time.Testing;
 using Pipeline.Policy.Rules;
 
 namespace Pipeline.Policy.Tests.Rules;
 
 public class RateLimiterTests
 {
-    private sealed class Clock : TimeProvider
-    {
-        public DateTimeOffset Now { get; set; } = new(2026, 11, 29, 12, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => Now;
-    }
+    private static FakeTimeProvider Clock() => new(new DateTimeOffset(2026, 11, 29, 12, 0, 0, TimeSpan.Zero));
 
     [Fact]
     public void parses_exims_form()
@@ -27,12 +23,12 @@ public class RateLimiterTests
     {
         foreach (var strict in new[] { false, true })
         {
-            var clock = new Clock();
+            var clock = Clock();
             var limiter = new RateLimiter(clock);
             var limit = RateLimiter.Parse($"2 / 1h / per_rcpt / {(strict ? "strict" : "leaky")} / sender", "k");
             bool Next()
             {
-                clock.Now += TimeSpan.FromSeconds(1);
+                clock.Advance(TimeSpan.FromSeconds(1));
                 return limiter.Record(limit, 1).Over;
             }
 
@@ -41,7 +37,7 @@ public class RateLimiterTests
             Assert.True(Next());
             Assert.True(Next());
             Assert.True(Next());
-            clock.Now += TimeSpan.FromHours(1);
+            clock.Advance(TimeSpan.FromHours(1));
             Assert.Equal(strict, Next());
         }
     }
@@ -49,7 +45,7 @@ public class RateLimiterTests
     [Fact]
     public void a_million_distinct_keys_leave_at_most_the_cap()
     {
-        using var limiter = new RateLimiter(new Clock(), maxKeys: 1000);
+        using var limiter = new RateLimiter(Clock(), maxKeys: 1000);
         for (var i = 0; i < 1_000_000; i++)
             limiter.Record(RateLimiter.Parse($"10 / 1h / key{i}", "k"), 1);
         Assert.InRange(limiter.Count, 1, 1000);
@@ -58,21 +54,21 @@ public class RateLimiterTests
     [Fact]
     public void a_key_idle_past_its_period_is_forgotten_and_a_busy_one_is_kept()
     {
-        var clock = new Clock();
+        var clock = Clock();
         using var limiter = new RateLimiter(clock);
         var idle = RateLimiter.Parse("100 / 1h / strict / idle", "k");
         var busy = RateLimiter.Parse("100 / 1h / strict / busy", "k");
         limiter.Record(idle, 1);
         for (var i = 0; i < 50; i++)
         {
-            clock.Now += TimeSpan.FromSeconds(10);
+            clock.Advance(TimeSpan.FromSeconds(10));
             limiter.Record(busy, 1);
         }
 
         // An hour and a half on, the idle key's single event has decayed below one: it is gone,
         // and its next event starts again at its count. The busy key's rate (about 45 an hour
         // after this pause) is still remembered and decays.
-        clock.Now += TimeSpan.FromMinutes(90);
+        clock.Advance(TimeSpan.FromMinutes(90));
         Assert.Equal(1, limiter.Record(idle, 1).Rate);
         var rate = limiter.Record(busy, 1).Rate;
         Assert.InRange(rate, 5, 40);
