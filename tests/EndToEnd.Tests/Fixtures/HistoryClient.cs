@@ -4,10 +4,14 @@ using System.Text.Json;
 
 namespace Pipeline.EndToEnd.Tests.Fixtures;
 
-/// <summary>Reads the events service's HTTP API.</summary>
-public sealed class HistoryClient(int port) : IDisposable
+/// <summary>Reads the events service's HTTP API, with a bearer <paramref name="token"/> when the API wants one.</summary>
+public sealed class HistoryClient(int port, string? token = null) : IDisposable
 {
-    private readonly HttpClient _http = new() { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+    private readonly HttpClient _http = new()
+    {
+        BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+        DefaultRequestHeaders = { Authorization = token is null ? null : new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token) },
+    };
 
     public async Task<JsonElement?> GetJsonAsync(string path)
     {

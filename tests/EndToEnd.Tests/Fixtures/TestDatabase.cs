@@ -25,6 +25,17 @@ public static class TestDatabase
         return (long)(await command.ExecuteScalarAsync())!;
     }
 
+    /// <summary>The first column of every row <paramref name="sql"/> returns, as text.</summary>
+    public static async Task<IReadOnlyList<string>> StringsAsync(string sql, params object[] parameters)
+    {
+        await using var command = Command(sql, parameters);
+        await using var reader = await command.ExecuteReaderAsync();
+        var values = new List<string>();
+        while (await reader.ReadAsync())
+            values.Add(reader.IsDBNull(0) ? "" : reader.GetString(0));
+        return values;
+    }
+
     private static NpgsqlCommand Command(string sql, object[] parameters)
     {
         var command = Source.Value.CreateCommand(sql);
