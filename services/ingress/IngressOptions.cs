@@ -45,7 +45,7 @@ public sealed class IngressOptions
     /// </summary>
     public int ReceivedHeadersMax { get; set; } = 30;
 
-    /// <summary>How long to wait for each command or data chunk from the client (Exim's <c>smtp_receive_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
+    /// <summary>How long to wait for each whole command line, however slowly its bytes come, and for each read of message data (Exim's <c>smtp_receive_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan SmtpReceiveTimeout { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How long the whole DATA or BDAT phase of one message may take, however steadily the bytes trickle in. Defaults to 30 minutes.</summary>

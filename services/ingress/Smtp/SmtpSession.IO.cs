@@ -11,12 +11,15 @@ public sealed partial class SmtpSession
     private PipeReader Input => _input;
 
     // A command line, whether more input was already waiting behind it (pipelined), and what
-    // is wrong with its bytes (invalid UTF-8 is decoded with replacement characters).
+    // is wrong with its bytes (invalid UTF-8 is decoded with replacement characters). The whole
+    // line must come within smtp_receive_timeout: a client dripping a byte at a time (slowloris)
+    // would otherwise hold its connection for as long as the line limit lets it drip.
     private async Task<(string? Line, bool Pipelined, CommandDefect Defect)> ReadCommandLineAsync(CancellationToken ct)
     {
+        var deadline = DateTimeOffset.UtcNow + _options.SmtpReceiveTimeout;
         while (true)
         {
-            var result = await ReadAsync(null, ct).ConfigureAwait(false);
+            var result = await ReadAsync(deadline, ct).ConfigureAwait(false);
             var buffer = result.Buffer;
             switch (LineReader.TryRead(ref buffer, _options.CommandLineMax, out var line))
             {
