@@ -115,6 +115,43 @@ public sealed class behind_a_proxy(ProxyFixture fixture) : IClassFixture<ProxyFi
         Assert.Equal("503 Command refused, required Proxy negotiation failed", await client.CommandAsync("EHLO client.test"));
     }
 
+    // v2 headers whose length field lies (haproxy's proxy-protocol.txt §2.2): the signature,
+    // version 2 PROXY, then the family and transport byte, the length, and what follows.
+    private static byte[] V2(byte family, ushort length, params byte[] rest) =>
+        [0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51, 0x55, 0x49, 0x54, 0x0A, 0x21, family, (byte)(length >> 8), (byte)length, .. rest];
+
+    private static readonly byte[] Ipv4Block = [203, 0, 113, 7, 198, 51, 100, 25, 0x9C, 0x41, 0x00, 0x19];
+
+    public static TheoryData<string, byte[]> LyingHeaders => new()
+    {
+        // Claims more than comes: what follows (the client's EHLO) would be taken as the header's rest.
+        { "longer than sent", V2(0x11, 500, [.. Ipv4Block, .. "EHLO client.test\r\n"u8]) },
+        // Too short for the addresses of its family.
+        { "shorter than an IPv4 block", V2(0x11, 4, 203, 0, 113, 7) },
+        { "shorter than an IPv6 block", V2(0x21, 12, Ipv4Block) },
+        // The addresses, then a TLV claiming more than the header holds.
+        { "a TLV past the end", V2(0x11, 12 + 3, [.. Ipv4Block, 0x04, 0x01, 0x00]) },
+        // v1 longer than its 107-byte limit.
+        { "a v1 line past 107 bytes", System.Text.Encoding.ASCII.GetBytes($"PROXY TCP4 203.0.113.7 198.51.100.25 40001 25 {new string('x', 80)}\r\n") },
+    };
+
+    [Theory]
+    [MemberData(nameof(LyingHeaders))]
+    public async Task a_header_that_lies_about_its_length_gets_503_and_takes_no_command(string lie, byte[] header)
+    {
+        await using var client = await RawSmtpClient.ConnectAsync(fixture.Settings.SmtpPort);
+        await client.SendAsync(header);
+        Assert.StartsWith("220 ", await client.ReadReplyAsync(TimeSpan.FromSeconds(10)), StringComparison.Ordinal);
+        // Whatever the header swallowed or left behind, every command but QUIT gets 503: the
+        // bytes of a failed header (a command among them) are never taken as trusted.
+        var replies = new List<string> { await client.CommandAsync("EHLO client.test"), await client.CommandAsync("MAIL FROM:<s@origin.test>") };
+        await client.SendAsync("QUIT\r\n");
+        for (var reply = await client.ReadReplyAsync(); reply.Length > 0; reply = await client.ReadReplyAsync())
+            replies.Add(reply);
+        Assert.True(replies[^1].StartsWith("221 ", StringComparison.Ordinal), $"{lie}: {string.Join(" | ", replies)}");
+        Assert.All(replies[..^1], r => Assert.Equal("503 Command refused, required Proxy negotiation failed", r));
+    }
+
     [Fact]
     public async Task a_header_from_a_host_not_in_hosts_proxy_is_never_trusted()
     {
