@@ -242,10 +242,12 @@ public sealed partial class SmtpSession
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             _log.LogError(e, "Could not commit message {MessageId}", content.MessageId);
+            // Either way nothing was stored, and the client keeps the message and tries later.
+            var failure = StoreFull(e) ? SmtpReplies.InsufficientStorage : SmtpReplies.LocalError;
             if (perRecipient is null)
-                await ReplyAsync(SmtpReplies.LocalError, ct).ConfigureAwait(false);
+                await ReplyAsync(failure, ct).ConfigureAwait(false);
             else
-                await ReplyPrdrAsync(perRecipient.Select(r => r.StartsWith('2') ? SmtpReplies.LocalError : r).ToList(), SmtpReplies.LocalError, ct).ConfigureAwait(false);
+                await ReplyPrdrAsync(perRecipient.Select(r => r.StartsWith('2') ? failure : r).ToList(), failure, ct).ConfigureAwait(false);
             return "failed";
         }
 
@@ -256,6 +258,18 @@ public sealed partial class SmtpSession
         else
             await ReplyPrdrAsync(perRecipient, final, ct).ConfigureAwait(false);
         return Accepted;
+    }
+
+    // PostgreSQL's disk_full (SQLSTATE 53100), wherever Marten wrapped it.
+    private static bool StoreFull(Exception e)
+    {
+        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.DiskFull })
+                return true;
+        }
+
+        return false;
     }
 
     // 353, then one reply per recipient in RCPT order, then the final reply (draft-hall-prdr-00 §4).
