@@ -1,5 +1,4 @@
 using System.Text;
-using Npgsql;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -16,25 +15,22 @@ public sealed class a_full_store
     [Fact]
     public async Task gets_452_once_full_and_keeps_every_message_it_accepted()
     {
-        var name = $"full_{Guid.NewGuid():N}"[..20];
         var directory = Directory.CreateTempSubdirectory("pipeline-full-").FullName;
         await RunAsync("mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", directory);
         try
         {
             await RunAsync("chown", "postgres:postgres", directory);
-            await TestDatabase.ExecuteAsync($"create tablespace {name} location '{directory}'");
-            await TestDatabase.ExecuteAsync($"create role {name} login superuser");
-            await TestDatabase.ExecuteAsync($"alter role {name} set default_tablespace = {name}");
+            var role = await StoreRole.CreateAsync("full");
+            await TestDatabase.ExecuteAsync($"create tablespace {role.Name} location '{directory}'");
             try
             {
-                await FillAsync(name, directory);
+                await role.SetAsync("default_tablespace", role.Name);
+                await FillAsync(role, directory);
             }
             finally
             {
-                await TestDatabase.ExecuteAsync("select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = $1", name);
-                await TestDatabase.ExecuteAsync($"drop owned by {name} cascade");
-                await TestDatabase.ExecuteAsync($"drop role {name}");
-                await TestDatabase.ExecuteAsync($"drop tablespace {name}");
+                await role.DisposeAsync();
+                await TestDatabase.ExecuteAsync($"drop tablespace {role.Name}");
             }
         }
         finally
@@ -44,12 +40,12 @@ public sealed class a_full_store
         }
     }
 
-    private static async Task FillAsync(string role, string directory)
+    private static async Task FillAsync(StoreRole role, string directory)
     {
         var settings = new PipelineSettings();
         // Ingress alone: nothing but accepted messages writes to the store.
         var values = settings.For(roles: "ingress,policy");
-        values["Store:ConnectionString"] = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Username = role }.ConnectionString;
+        values["Store:ConnectionString"] = role.ConnectionString;
         await using var pipeline = await PipelineProcess.StartAsync(values);
 
         var accepted = new List<string>();

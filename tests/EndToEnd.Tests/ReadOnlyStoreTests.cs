@@ -1,4 +1,3 @@
-using Npgsql;
 using Pipeline.EndToEnd.Tests.Fixtures;
 
 namespace Pipeline.EndToEnd.Tests;
@@ -14,27 +13,11 @@ public sealed class a_read_only_store
     [Fact]
     public async Task gets_451_for_every_message_and_mail_flows_again_once_it_is_writable()
     {
-        var role = $"ro_{Guid.NewGuid():N}"[..20];
-        await TestDatabase.ExecuteAsync($"create role {role} login superuser");
-        try
-        {
-            await RunAsync(role);
-        }
-        finally
-        {
-            await CutAsync(role);
-            await TestDatabase.ExecuteAsync($"drop owned by {role} cascade");
-            await TestDatabase.ExecuteAsync($"drop role {role}");
-        }
-    }
-
-    private static async Task RunAsync(string role)
-    {
+        await using var role = await StoreRole.CreateAsync("ro");
         await using var sink = await SmtpSink.StartAsync();
         var settings = new PipelineSettings();
-        var store = new NpgsqlConnectionStringBuilder(TestEnvironment.Postgres) { Username = role }.ConnectionString;
         var values = settings.For(extra: PipelineSettings.Route("*", sink.Port));
-        values["Store:ConnectionString"] = store;
+        values["Store:ConnectionString"] = role.ConnectionString;
         await using var pipeline = await PipelineProcess.StartAsync(values);
         using var history = new HistoryClient(settings.HttpPort);
 
@@ -42,8 +25,8 @@ public sealed class a_read_only_store
         await history.WaitForEventAsync(before.MessageId ?? throw new InvalidOperationException(before.Transcript), "msg:complete",
             TimeSpan.FromSeconds(30));
 
-        await TestDatabase.ExecuteAsync($"alter role {role} set default_transaction_read_only = on");
-        await CutAsync(role);
+        await role.SetAsync("default_transaction_read_only", "on");
+        await role.CutAsync();
         for (var i = 0; i < 5; i++)
         {
             var refused = await SendAsync(settings);
@@ -54,8 +37,8 @@ public sealed class a_read_only_store
         // The refusals came from the store, not from anything else going wrong.
         Assert.Contains("in a read-only transaction", pipeline.Output, StringComparison.Ordinal);
 
-        await TestDatabase.ExecuteAsync($"alter role {role} reset default_transaction_read_only");
-        await CutAsync(role);
+        await role.ResetAsync("default_transaction_read_only");
+        await role.CutAsync();
         // A client retries a 451 later, as SMTP has it; the first tries may still meet a
         // connection cut above. Every answer is 451 or 250, never anything else.
         Swaks.Result after;
@@ -75,8 +58,4 @@ public sealed class a_read_only_store
 
     private static Task<Swaks.Result> SendAsync(PipelineSettings settings) =>
         Swaks.SendAsync(settings.SmtpPort, new TestMessage().Content, "--from", "s@origin.test", "--to", "a@example.test");
-
-    // Ends the role's sessions: the pipeline's pools open new ones, which take the role's settings.
-    private static Task<int> CutAsync(string role) =>
-        TestDatabase.ExecuteAsync("select count(pg_terminate_backend(pid)) from pg_stat_activity where usename = $1", role);
 }
