@@ -152,10 +152,24 @@ public sealed class ComposeProject : IAsyncDisposable
     }
 
     /// <summary>Runs one health check of the container by hand (<c>podman healthcheck run</c>): true when healthy.</summary>
-    public async Task<bool> HealthyAsync(string container)
+    private async Task<bool> HealthyAsync(string container)
     {
         var (exitCode, _) = await TryRunAsync("podman", ["healthcheck", "run", container], TimeSpan.FromMinutes(1), null);
         return exitCode == 0;
+    }
+
+    /// <summary>Runs the container's health check every 2 seconds until it passes, for at most <paramref name="timeout"/>.</summary>
+    public async Task<bool> BecomesHealthyAsync(string container, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await HealthyAsync(container))
+        {
+            if (DateTime.UtcNow > deadline)
+                return false;
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+
+        return true;
     }
 
     /// <summary>The names of the service's containers, as the engine lists them.</summary>
