@@ -250,7 +250,7 @@ public sealed class MessageDeliverer(
             var resolved = new List<(RouteHost Host, DnsResult<IPAddress> Addresses)>();
             foreach (var listed in preference)
                 resolved.Add((listed, await router.ResolveAsync(listed, cancellationToken).ConfigureAwait(false)));
-            if (resolved.Select(r => localHost.Why(r.Host, r.Addresses.Status == DnsStatus.Found ? r.Addresses.Records : [])).FirstOrDefault(w => w is not null) is { } self)
+            if (resolved.Select(r => localHost.Why(r.Host, r.Addresses)).FirstOrDefault(w => w is not null) is { } self)
             {
                 if (!morePreferred)
                 {

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.NetworkInformation;
+using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Hosting;
 
 namespace Pipeline.Delivery.Routing;
@@ -24,12 +25,14 @@ public sealed class LocalHost
         _listeners = listeners?.EndPoints.Select(e => new IPEndPoint(e.Address.Unmapped(), e.Port)).ToList() ?? [];
     }
 
-    /// <summary>Why <paramref name="host"/> with these addresses is this MTA, or null when it is not.</summary>
-    public string? Why(RouteHost host, IReadOnlyList<IPAddress> addresses)
+    /// <summary>Why <paramref name="host"/> with the addresses it resolved to is this MTA, or null when it is not.</summary>
+    public string? Why(RouteHost host, DnsResult<IPAddress> addresses)
     {
         if (_options.TreatAsLocal.Contains(host.Name))
             return $"{host.Name} is in Delivery:HostsTreatAsLocal";
-        foreach (var address in addresses.Select(a => a.Unmapped()))
+        if (addresses.Status != DnsStatus.Found)
+            return null;
+        foreach (var address in addresses.Records.Select(a => a.Unmapped()))
         {
             if (_listeners.Any(l => l.Port == host.Port && Covers(l.Address, address)))
                 return $"{host.Name} [{address}]:{host.Port} is where this MTA's ingress listens";

@@ -33,6 +33,7 @@ public static class SmtpReplies
     public const string TooManyUnknown = "500 5.5.1 too many unrecognized commands";
     public const string LocalError = "451 4.3.0 Local error in processing";
     public const string InsufficientStorage = "452 4.3.1 Insufficient system storage";
+    public const string AuthThrottled = "454 4.7.0 Too many failed authentication attempts, try again later";
     public const string ProxyFailed = "503 5.7.0 Command refused, required Proxy negotiation failed";
     public const string Vrfy = "252 2.5.2 Cannot VRFY user; try RCPT to attempt delivery";
     public const string Help = "214 2.0.0 Commands supported: HELO EHLO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP";

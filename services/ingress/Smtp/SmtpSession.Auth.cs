@@ -29,7 +29,7 @@ public sealed partial class SmtpSession
         if (_authThrottle.Blocked(ClientAddress))
         {
             _log.LogWarning("AUTH refused on {ConnectionId} from [{Client}]: too many failed attempts", _journal.ConnectionId, ClientAddress);
-            await ProtocolErrorAsync("454 4.7.0 Too many failed authentication attempts, try again later", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(SmtpReplies.AuthThrottled, ct).ConfigureAwait(false);
             return;
         }
 

@@ -248,13 +248,8 @@ public sealed partial class SmtpSession
             var command = SmtpCommand.Parse(line);
             if (command.Verb == SmtpVerb.Http)
             {
-                // Whatever else was sent behind it is the rest of an HTTP request: no use reading it.
-                _log.LogWarning("HTTP request on the SMTP port on {ConnectionId} from [{Client}]: {Verb}", _journal.ConnectionId, ClientAddress,
-                    SmtpReplies.Printable(command.Text));
-                _closing = true;
-                _closeReason = "HTTP request";
-                Failed(SmtpReplies.HttpRequest);
-                await ReplyAsync(SmtpReplies.HttpRequest, ct).ConfigureAwait(false);
+                // Before the synchronization check: an HTTP request comes pipelined, and gets its own answer.
+                await HttpRequestAsync(command, ct).ConfigureAwait(false);
                 return;
             }
 
@@ -296,6 +291,17 @@ public sealed partial class SmtpSession
         Failed(SmtpReplies.SyncError);
         await ReplyAsync(SmtpReplies.SyncError, ct).ConfigureAwait(false);
         return false;
+    }
+
+    // Whatever else was sent behind it is the rest of an HTTP request: no use reading it.
+    private async Task HttpRequestAsync(SmtpCommand command, CancellationToken ct)
+    {
+        _log.LogWarning("HTTP request on the SMTP port on {ConnectionId} from [{Client}]: {Verb}", _journal.ConnectionId, ClientAddress,
+            SmtpReplies.Printable(command.Text));
+        _closing = true;
+        _closeReason = "HTTP request";
+        Failed(SmtpReplies.HttpRequest);
+        await ReplyAsync(SmtpReplies.HttpRequest, ct).ConfigureAwait(false);
     }
 
     private async Task QuitAsync(SmtpCommand command, CancellationToken ct)

@@ -26,6 +26,23 @@ public static partial class Swaks
         return new Result(exitCode, output);
     }
 
+    /// <summary>
+    /// Sends with <paramref name="send"/> until a message is accepted, as a client retries a
+    /// temporary refusal, at most <paramref name="tries"/> times; every refusal must match
+    /// <paramref name="refusal"/>. Returns the accepted try.
+    /// </summary>
+    public static async Task<Result> UntilAcceptedAsync(Func<Task<Result>> send, string refusal, int tries)
+    {
+        for (var i = 1; ; i++)
+        {
+            var result = await send();
+            if (result.MessageId is not null)
+                return result;
+            Assert.Matches(refusal, result.Transcript);
+            Assert.True(i < tries, $"no message accepted in {tries} tries:\n{result.Transcript}");
+        }
+    }
+
     [GeneratedRegex(@"<[-~]  250 2\.0\.0 OK id=(\S+)")]
     private static partial Regex IdReply();
 }
