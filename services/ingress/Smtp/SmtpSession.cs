@@ -35,7 +35,7 @@ public sealed partial class SmtpSession
 {
     private readonly IngressOptions _options;
     private readonly PolicyClient _policy;
-    private readonly MessageSpooler _spooler;
+    private readonly IMessageSpool _spooler;
     private readonly StreamEventWriter _closedConnections;
     private readonly ILogger _log;
     private readonly ConnectionJournal _journal;
@@ -72,7 +72,7 @@ public sealed partial class SmtpSession
 
     /// <summary>Creates the session for one accepted connection.</summary>
     public SmtpSession(IDuplexPipe transport, IPEndPoint client, IPEndPoint local, string connectionId,
-        IngressOptions options, PolicyClient policy, MessageSpooler spooler, StreamEventWriter closedConnections,
+        IngressOptions options, PolicyClient policy, IMessageSpool spooler, StreamEventWriter closedConnections,
         IngressLists lists, ServerCertificates certificates, Credentials credentials, AuthThrottle authThrottle, ILogger log)
     {
         _authThrottle = authThrottle;

@@ -18,7 +18,7 @@ namespace Pipeline.Ingress.Spool;
 /// </summary>
 public sealed class MessageSpooler(
     IDocumentStore store, RawMessageStore raw, CommittedMessages handOff, IBus bus, MainLog mainLog, ILogger<MessageSpooler> log)
-    : GroupCommitService<(MessageReceived Received, ReadOnlyMemory<byte> Data)>(log, writers: 2)
+    : GroupCommitService<(MessageReceived Received, ReadOnlyMemory<byte> Data)>(log, writers: 2), IMessageSpool
 {
     /// <summary>Commits the message; throws when it could not (or ingress is stopping), and then nothing of it was stored.</summary>
     public Task CommitAsync(MessageReceived received, ReadOnlyMemory<byte> data, CancellationToken cancellationToken) =>

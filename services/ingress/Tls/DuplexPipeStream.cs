@@ -3,7 +3,7 @@ using System.IO.Pipelines;
 namespace Pipeline.Ingress.Tls;
 
 /// <summary>A <see cref="Stream"/> over a connection's pipes, for <see cref="System.Net.Security.SslStream"/> to run on.</summary>
-internal sealed class DuplexPipeStream(PipeReader input, PipeWriter output) : Stream
+public sealed class DuplexPipeStream(PipeReader input, PipeWriter output) : Stream
 {
     private readonly Stream _reader = input.AsStream(leaveOpen: true);
     private readonly Stream _writer = output.AsStream(leaveOpen: true);
