@@ -2,8 +2,8 @@ namespace Pipeline.Ingress.Protocol;
 
 /// <summary>
 /// Enhanced status codes (RFC 2034, RFC 3463): the <c>class.subject.detail</c> after a reply's
-/// basic code. Replies are written with them; a session that did not advertise the extension
-/// (HELO, or before EHLO) strips them, as RFC 2034 §3 requires.
+/// basic code. <see cref="SmtpReply"/> writes them only once the extension was advertised
+/// (not after HELO, nor before EHLO), as RFC 2034 §3 requires.
 /// </summary>
 public static class EnhancedStatus
 {
@@ -30,38 +30,4 @@ public static class EnhancedStatus
 
         return i;
     }
-
-    /// <summary>A reply (one line or several, CRLF-separated) without its enhanced codes.</summary>
-    public static string Strip(string reply)
-    {
-        if (!reply.Contains('.'))
-            return reply;
-        var lines = reply.Split("\r\n");
-        for (var n = 0; n < lines.Length; n++)
-        {
-            var line = lines[n];
-            if (line.Length > 4)
-            {
-                var length = Measure(line.AsSpan(4));
-                if (length > 0)
-                    lines[n] = string.Concat(line.AsSpan(0, 4), line.AsSpan(4 + length));
-            }
-        }
-
-        return string.Join("\r\n", lines);
-    }
-
-    /// <summary>
-    /// <paramref name="code"/> SP text, with <paramref name="enhanced"/> put before the text unless
-    /// the text already starts with an enhanced code of the same class (as a policy message may).
-    /// </summary>
-    public static string Compose(string code, string enhanced, string text)
-    {
-        var own = Measure(text);
-        return own > 0 && text[0] == code[0] ? $"{code} {text}" : $"{code} {enhanced} {text}";
-    }
-
-    /// <summary>The enhanced code of a one-line reply, or null.</summary>
-    public static string? Of(string reply) =>
-        reply.Length > 4 && Measure(reply.AsSpan(4)) is var length and > 0 ? reply.Substring(4, length - 1) : null;
 }

@@ -14,10 +14,10 @@ namespace Pipeline.Ingress.Protocol;
 /// <param name="Prdr">True when the client asked for PRDR.</param>
 public sealed record MailParameters(long? Size, string BodyType, bool SmtpUtf8, string? Return, string? EnvelopeId, bool Prdr)
 {
-    /// <summary>Checks and converts MAIL's parameters; null with <paramref name="error"/> (a whole reply) when one is wrong.</summary>
-    public static MailParameters? Parse(IReadOnlyDictionary<string, string?> parameters, bool prdrOffered, out string error)
+    /// <summary>Checks and converts MAIL's parameters; null with <paramref name="error"/>, the reply, when one is wrong.</summary>
+    public static MailParameters? Parse(IReadOnlyDictionary<string, string?> parameters, bool prdrOffered, out SmtpReply? error)
     {
-        error = "";
+        error = null;
         long? size = null;
         string body = "7BIT", ret = null!, envid = null!;
         bool utf8 = false, prdr = false;
@@ -47,10 +47,10 @@ public sealed record MailParameters(long? Size, string BodyType, bool SmtpUtf8, 
                     // RFC 4954 §5: the identity a trusted relay vouches for; ingress trusts no one's word.
                     break;
                 case "SIZE" or "BODY" or "SMTPUTF8" or "RET" or "ENVID":
-                    error = $"501 5.5.4 invalid {name} parameter";
+                    error = new SmtpReply(501, "5.5.4", $"invalid {name} parameter");
                     return null;
                 default:
-                    error = $"555 5.5.4 unsupported parameter {name}";
+                    error = new SmtpReply(555, "5.5.4", $"unsupported parameter {name}");
                     return null;
             }
         }
@@ -64,10 +64,10 @@ public sealed record MailParameters(long? Size, string BodyType, bool SmtpUtf8, 
 /// <param name="OriginalRecipient">ORCPT as given, <c>addr-type;xtext</c>.</param>
 public sealed record RcptParameters(string? Notify, string? OriginalRecipient)
 {
-    /// <summary>Checks RCPT's parameters; null with <paramref name="error"/> (a whole reply) when one is wrong.</summary>
-    public static RcptParameters? Parse(IReadOnlyDictionary<string, string?> parameters, out string error)
+    /// <summary>Checks RCPT's parameters; null with <paramref name="error"/>, the reply, when one is wrong.</summary>
+    public static RcptParameters? Parse(IReadOnlyDictionary<string, string?> parameters, out SmtpReply? error)
     {
-        error = "";
+        error = null;
         string? notify = null, orcpt = null;
         foreach (var (name, value) in parameters)
         {
@@ -81,10 +81,10 @@ public sealed record RcptParameters(string? Notify, string? OriginalRecipient)
                     orcpt = value;
                     break;
                 case "NOTIFY" or "ORCPT":
-                    error = $"501 5.5.4 invalid {name} parameter";
+                    error = new SmtpReply(501, "5.5.4", $"invalid {name} parameter");
                     return null;
                 default:
-                    error = $"555 5.5.4 unsupported parameter {name}";
+                    error = new SmtpReply(555, "5.5.4", $"unsupported parameter {name}");
                     return null;
             }
         }

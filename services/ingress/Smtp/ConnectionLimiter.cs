@@ -1,4 +1,5 @@
 using System.Net;
+using Pipeline.Ingress.Protocol;
 
 namespace Pipeline.Ingress.Smtp;
 
@@ -15,20 +16,20 @@ public sealed class ConnectionLimiter(IngressOptions options)
     /// <param name="client">The client's address.</param>
     /// <param name="perHostLimit">False for a proxy, which carries many clients.</param>
     /// <param name="refusal">The 421 reply when refused.</param>
-    public IDisposable? TryEnter(IPAddress client, bool perHostLimit, out string refusal)
+    public IDisposable? TryEnter(IPAddress client, bool perHostLimit, out SmtpReply? refusal)
     {
         lock (_perHost)
         {
             if (_total >= options.SmtpAcceptMax)
             {
-                refusal = $"421 4.3.2 {options.PrimaryHostname} Too many concurrent SMTP connections; please try again later";
+                refusal = SmtpReplies.TooManyConnections(options.PrimaryHostname);
                 return null;
             }
 
             _perHost.TryGetValue(client, out var count);
             if (perHostLimit && count >= options.SmtpAcceptMaxPerHost)
             {
-                refusal = $"421 4.7.0 {options.PrimaryHostname} Too many concurrent SMTP connections from this IP address; please try again later";
+                refusal = SmtpReplies.TooManyConnectionsFromHost(options.PrimaryHostname);
                 return null;
             }
 
@@ -36,7 +37,7 @@ public sealed class ConnectionLimiter(IngressOptions options)
             _total++;
         }
 
-        refusal = "";
+        refusal = null;
         return new Lease(this, client);
     }
 

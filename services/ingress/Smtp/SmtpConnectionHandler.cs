@@ -41,7 +41,7 @@ public sealed class SmtpConnectionHandler(
         if (lease is null)
         {
             log.LogWarning("Connection from [{Client}] refused: {Refusal}", client.Address, refusal);
-            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(refusal + "\r\n")).ConfigureAwait(false);
+            await connection.Transport.Output.WriteAsync(Encoding.ASCII.GetBytes(refusal!.Write(enhanced: true))).ConfigureAwait(false);
             return;
         }
 

@@ -51,18 +51,15 @@ public sealed partial class SmtpSession
     // the state; they are read even when refused, so that the conversation stays in step.
     private async Task BdatAsync(SmtpCommand command, CancellationToken ct)
     {
-        var words = command.Argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (words.Length is < 1 or > 2 || !long.TryParse(words[0], out var size) || size < 0
-            || (words.Length == 2 && !words[1].Equals("LAST", StringComparison.OrdinalIgnoreCase)))
+        if (BdatArgument.Parse(command.Argument) is not var (size, last))
         {
             // Without a size the chunk cannot be skipped: the session cannot go on.
             _closing = true;
             _closeReason = "bad BDAT";
-            await ReplyAsync("501 5.5.4 syntax: BDAT size [LAST]", ct).ConfigureAwait(false);
+            await ReplyAsync(SmtpReplies.BadBdat, ct).ConfigureAwait(false);
             return;
         }
 
-        var last = words.Length == 2;
         var refusal = _transaction switch
         {
             null => SmtpReplies.NoSender,
@@ -89,7 +86,7 @@ public sealed partial class SmtpSession
         await ReadChunkAsync(size, content, ct).ConfigureAwait(false);
         if (!last)
         {
-            await ReplyAsync($"250 2.0.0 {size} octets received", ct).ConfigureAwait(false);
+            await ReplyAsync(SmtpReplies.ChunkReceived(size), ct).ConfigureAwait(false);
             return;
         }
 
@@ -98,7 +95,7 @@ public sealed partial class SmtpSession
     }
 
     // acl_smtp_predata: the refusal to send instead of going on with the content, or null.
-    private async Task<string?> PredataRefusalAsync(SmtpTransaction transaction, CancellationToken ct)
+    private async Task<SmtpReply?> PredataRefusalAsync(SmtpTransaction transaction, CancellationToken ct)
     {
         var (verdict, reply) = await CheckAsync(PolicyStage.Predata, transaction.Sender, null,
             transaction.Recipients.Select(r => r.Address).ToList(), null, ct).ConfigureAwait(false);
@@ -188,7 +185,7 @@ public sealed partial class SmtpSession
         {
             // Exim's discard: the client is told all is well, and nothing is kept.
             _log.LogInformation("Message {MessageId} discarded by policy on {ConnectionId}", content.MessageId, _journal.ConnectionId);
-            await ReplyAsync($"250 2.0.0 OK id={content.MessageId}", ct).ConfigureAwait(false);
+            await ReplyAsync(SmtpReplies.Queued(content.MessageId), ct).ConfigureAwait(false);
             return "discarded";
         }
 
@@ -200,7 +197,7 @@ public sealed partial class SmtpSession
 
         // PRDR (draft-hall-prdr-00 §4): with several recipients, a verdict for each.
         var recipients = transaction.Recipients;
-        List<string>? perRecipient = null;
+        List<SmtpReply>? perRecipient = null;
         List<RefusedRecipient>? refused = null;
         if (transaction.Parameters.Prdr && recipients.Count > 1)
         {
@@ -216,12 +213,12 @@ public sealed partial class SmtpSession
                 if (prdr.Action == PolicyAction.Accept)
                     accepted.Add(recipient);
                 else
-                    refused.Add(new RefusedRecipient(recipient, prdrReply ?? SmtpReplies.Ok));
+                    refused.Add(new RefusedRecipient(recipient, (prdrReply ?? SmtpReplies.Ok).ToString()));
             }
 
             if (accepted.Count == 0)
             {
-                await ReplyPrdrAsync(perRecipient, "550 5.7.1 No recipients accepted", ct).ConfigureAwait(false);
+                await ReplyPrdrAsync(perRecipient, SmtpReplies.NoRecipientsAccepted, ct).ConfigureAwait(false);
                 return "refused";
             }
 
@@ -247,12 +244,12 @@ public sealed partial class SmtpSession
             if (perRecipient is null)
                 await ReplyAsync(failure, ct).ConfigureAwait(false);
             else
-                await ReplyPrdrAsync(perRecipient.Select(r => r.StartsWith('2') ? failure : r).ToList(), failure, ct).ConfigureAwait(false);
+                await ReplyPrdrAsync(perRecipient.Select(r => r.IsPositive ? failure : r).ToList(), failure, ct).ConfigureAwait(false);
             return "failed";
         }
 
         _messages++;
-        var final = $"250 2.0.0 OK id={content.MessageId}";
+        var final = SmtpReplies.Queued(content.MessageId);
         if (perRecipient is null)
             await ReplyAsync(final, ct).ConfigureAwait(false);
         else
@@ -273,12 +270,12 @@ public sealed partial class SmtpSession
     }
 
     // 353, then one reply per recipient in RCPT order, then the final reply (draft-hall-prdr-00 §4).
-    private Task ReplyPrdrAsync(IReadOnlyList<string> perRecipient, string final, CancellationToken ct)
+    private Task ReplyPrdrAsync(IReadOnlyList<SmtpReply> perRecipient, SmtpReply final, CancellationToken ct)
     {
-        var text = new StringBuilder("353 PRDR content analysis beginning\r\n");
+        var text = new StringBuilder(new SmtpReply(353, null, "PRDR content analysis beginning").Write(EnhancedStatusCodes));
         foreach (var reply in perRecipient)
-            text.Append(reply).Append("\r\n");
-        text.Append(final).Append("\r\n");
+            text.Append(reply.Write(EnhancedStatusCodes));
+        text.Append(final.Write(EnhancedStatusCodes));
         return WriteAsync(text.ToString(), ct);
     }
 }

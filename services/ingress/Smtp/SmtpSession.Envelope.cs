@@ -12,7 +12,7 @@ public sealed partial class SmtpSession
     {
         if (command.Argument.Length == 0)
         {
-            await ProtocolErrorAsync($"501 5.5.4 Syntactically invalid {command.Verb.ToString().ToUpperInvariant()} argument(s)", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(SmtpReplies.HeloSyntax(command.Verb.ToString().ToUpperInvariant()), ct).ConfigureAwait(false);
             return;
         }
 
@@ -31,7 +31,7 @@ public sealed partial class SmtpSession
         var hello = $"{_options.PrimaryHostname} Hello {SmtpReplies.Printable(_helo)} [{ClientAddress}]";
         if (!_extended)
         {
-            await ReplyAsync($"250 {hello}", ct).ConfigureAwait(false);
+            await ReplyAsync(new SmtpReply(250, null, hello), ct).ConfigureAwait(false);
             return;
         }
 
@@ -44,7 +44,7 @@ public sealed partial class SmtpSession
             keywords = [.. keywords, "PRDR"];
         if (_options.EnhancedStatusCodes)
             keywords = [.. keywords, "ENHANCEDSTATUSCODES"];
-        await ReplyAsync("250", [.. keywords, "HELP"], ct).ConfigureAwait(false);
+        await ReplyAsync(250, [.. keywords, "HELP"], ct).ConfigureAwait(false);
     }
 
     private async Task MailAsync(SmtpCommand command, CancellationToken ct)
@@ -61,23 +61,23 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var path = PathArgument.Parse(command.Argument, "FROM", allowNull: true, out var error);
+        var path = PathArgument.Parse(command.Argument, "FROM", allowNull: true, out var why);
         if (path is null)
         {
-            await ProtocolErrorAsync($"501 5.1.7 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(SmtpReplies.BadSender(why), ct).ConfigureAwait(false);
             return;
         }
 
         if (!_extended && path.Parameters.Count > 0)
         {
-            await ProtocolErrorAsync("555 5.5.4 parameters need EHLO", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(SmtpReplies.ParametersNeedEhlo, ct).ConfigureAwait(false);
             return;
         }
 
-        var parameters = MailParameters.Parse(path.Parameters, prdrOffered: _options.PrdrEnable, out error);
+        var parameters = MailParameters.Parse(path.Parameters, prdrOffered: _options.PrdrEnable, out var refusal);
         if (parameters is null)
         {
-            await ProtocolErrorAsync(error, ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(refusal!, ct).ConfigureAwait(false);
             return;
         }
 
@@ -114,11 +114,12 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var path = PathArgument.Parse(command.Argument, "TO", allowNull: false, out var error);
-        var parameters = path is null ? null : RcptParameters.Parse(path.Parameters, out error);
+        var path = PathArgument.Parse(command.Argument, "TO", allowNull: false, out var why);
+        SmtpReply? refusal = null;
+        var parameters = path is null ? null : RcptParameters.Parse(path.Parameters, out refusal);
         if (path is null || parameters is null)
         {
-            await ProtocolErrorAsync(error.StartsWith('5') ? error : $"501 5.1.3 {SmtpReplies.Printable(error)}", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(refusal ?? SmtpReplies.BadRecipient(why), ct).ConfigureAwait(false);
             return;
         }
 

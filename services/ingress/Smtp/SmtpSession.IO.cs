@@ -110,28 +110,19 @@ public sealed partial class SmtpSession
         }
     }
 
-    private Task ReplyAsync(string reply, CancellationToken ct) => WriteAsync(reply + "\r\n", ct);
+    private Task ReplyAsync(SmtpReply reply, CancellationToken ct) => WriteAsync(reply.Write(EnhancedStatusCodes), ct);
 
-    // A multi-line reply: code-text lines, then code SP text (RFC 5321 §4.2.1).
-    private Task ReplyAsync(string code, IReadOnlyList<string> lines, CancellationToken ct)
-    {
-        var text = new StringBuilder();
-        for (var i = 0; i < lines.Count; i++)
-            text.Append(code).Append(i == lines.Count - 1 ? ' ' : '-').Append(lines[i]).Append("\r\n");
-        return WriteAsync(text.ToString(), ct);
-    }
+    // The reply to EHLO: a greeting line, then one keyword per line (RFC 5321 §4.1.1.1).
+    private Task ReplyAsync(int code, IReadOnlyList<string> lines, CancellationToken ct) =>
+        WriteAsync(new SmtpReply(code, null, string.Join('\n', lines)).Write(enhanced: false), ct);
 
     // RFC 2034 §3: enhanced codes only once the extension was advertised in reply to EHLO.
     private bool EnhancedStatusCodes => _extended && _options.EnhancedStatusCodes;
 
-    private async Task WriteAsync(string text, CancellationToken ct)
-    {
-        if (!EnhancedStatusCodes)
-            text = EnhancedStatus.Strip(text);
+    private async Task WriteAsync(string text, CancellationToken ct) =>
         await _output.WriteAsync(Encoding.UTF8.GetBytes(text), ct).ConfigureAwait(false);
-    }
 
-    private async Task TryReplyAsync(string reply)
+    private async Task TryReplyAsync(SmtpReply reply)
     {
         try
         {

@@ -22,14 +22,14 @@ public sealed partial class SmtpSession
 
     // Asks policy and records the verdict. Returns the reply to send instead of the default
     // accept reply, or null to send the default.
-    private async Task<(PolicyAction Action, string? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
+    private async Task<(PolicyAction Action, SmtpReply? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
         IReadOnlyList<string>? recipients, long? size, CancellationToken ct)
     {
         var (verdict, reply) = await CheckAsync(stage, sender, recipient, recipients, size, null, ct).ConfigureAwait(false);
         return (verdict.Action, reply);
     }
 
-    private async Task<(PolicyVerdict Verdict, string? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
+    private async Task<(PolicyVerdict Verdict, SmtpReply? Reply)> CheckAsync(PolicyStage stage, string? sender, string? recipient,
         IReadOnlyList<string>? recipients, long? size, string? contentFilter, CancellationToken ct, byte[]? content = null,
         SmtpTransaction? transaction = null)
     {
@@ -51,15 +51,15 @@ public sealed partial class SmtpSession
             transaction.RemovedHeaders.AddRange(removed);
         var reply = verdict.Action switch
         {
-            PolicyAction.Accept or PolicyAction.Discard => verdict.Message is null ? null : EnhancedStatus.Compose("250", "2.0.0", verdict.Message),
-            PolicyAction.Deny => EnhancedStatus.Compose("550", "5.7.1", verdict.Message ?? "Administrative prohibition"),
-            _ => EnhancedStatus.Compose("451", "4.7.1", verdict.Message ?? "Temporary local problem - please try later"),
+            PolicyAction.Accept or PolicyAction.Discard => verdict.Message is null ? null : SmtpReply.Compose(250, "2.0.0", verdict.Message),
+            PolicyAction.Deny => verdict.Message is null ? SmtpReplies.DeniedByPolicy : SmtpReply.Compose(550, "5.7.1", verdict.Message),
+            _ => verdict.Message is null ? SmtpReplies.DeferredByPolicy : SmtpReply.Compose(451, "4.7.1", verdict.Message),
         };
         // Accepts are implied by the conversation going on; refusals and timeouts are recorded.
         if (verdict.Action is PolicyAction.Deny or PolicyAction.Defer)
             IngressMetrics.Refused.Add(1, new("stage", stage.ToString().ToLowerInvariant()), new("class", verdict.Action == PolicyAction.Deny ? "5xx" : "4xx"));
         if (verdict.Action is not PolicyAction.Accept || timedOut)
-            _journal.Add(new PolicyVerdictGiven(_journal.ConnectionId, stage, verdict.Action, reply ?? "250", sender, recipient, timedOut));
+            _journal.Add(new PolicyVerdictGiven(_journal.ConnectionId, stage, verdict.Action, reply?.ToString() ?? "250", sender, recipient, timedOut));
         return (verdict, reply);
     }
 }

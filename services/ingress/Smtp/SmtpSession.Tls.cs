@@ -20,13 +20,13 @@ public sealed partial class SmtpSession
     {
         if (!TlsOffered || !_extended)
         {
-            await ProtocolErrorAsync(_tls is null ? "503 5.5.1 STARTTLS command used when not advertised" : "554 5.5.1 Already in TLS", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(_tls is null ? SmtpReplies.StartTlsNotOffered : SmtpReplies.AlreadyTls, ct).ConfigureAwait(false);
             return;
         }
 
         if (command.Argument.Length > 0)
         {
-            await ProtocolErrorAsync("501 5.5.4 syntax error (no parameters allowed)", ct).ConfigureAwait(false);
+            await ProtocolErrorAsync(SmtpReplies.NoParametersAllowed, ct).ConfigureAwait(false);
             return;
         }
 
@@ -34,7 +34,7 @@ public sealed partial class SmtpSession
         // command under TLS (the CVE-2011-0411 command injection).
         if (Input.TryRead(out var early))
             Input.AdvanceTo(early.Buffer.End);
-        await ReplyAsync("220 2.0.0 TLS go ahead", ct).ConfigureAwait(false);
+        await ReplyAsync(SmtpReplies.TlsGoAhead, ct).ConfigureAwait(false);
 
         var ssl = new SslStream(new DuplexPipeStream(_input, _output), leaveInnerStreamOpen: true);
         string? serverName = null;

@@ -156,12 +156,12 @@ public sealed partial class SmtpSession
         catch (ReceiveTimeoutException)
         {
             _closeReason = "timeout";
-            await TryReplyAsync($"421 4.4.2 {_options.PrimaryHostname} SMTP incoming data timeout - closing connection").ConfigureAwait(false);
+            await TryReplyAsync(SmtpReplies.DataTimeout(_options.PrimaryHostname)).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (shutdown.IsCancellationRequested || stopping.IsCancellationRequested)
         {
             _closeReason = "shutdown";
-            await TryReplyAsync($"421 4.3.2 {_options.PrimaryHostname} Service not available - closing connection").ConfigureAwait(false);
+            await TryReplyAsync(SmtpReplies.ServiceUnavailable(_options.PrimaryHostname)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or ConnectionResetException or ConnectionAbortedException)
         {
@@ -189,7 +189,7 @@ public sealed partial class SmtpSession
         if (verdict != PolicyAction.Accept)
         {
             // Exim: a connect ACL deny is 554, a defer 421; either way the connection ends.
-            var refusal = verdict == PolicyAction.Deny ? "554" + reply![3..] : "421" + reply![3..];
+            var refusal = reply!.WithCode(verdict == PolicyAction.Deny ? 554 : 421);
             _closeReason = "refused at connect";
             await ReplyAsync(refusal, ct).ConfigureAwait(false);
             return false;
@@ -198,8 +198,8 @@ public sealed partial class SmtpSession
         if (await TalkedFirstAsync(ct).ConfigureAwait(false))
             return await SynchronizationErrorAsync("input before the greeting", ct).ConfigureAwait(false);
 
-        var banner = $"220 {_options.Banner}";
-        _journal.Add(new SmtpConnected(_journal.ConnectionId, Direction.Inbound, banner, ClientAddress, _client.Port));
+        var banner = SmtpReplies.Greeting(_options.Banner);
+        _journal.Add(new SmtpConnected(_journal.ConnectionId, Direction.Inbound, banner.ToString(), ClientAddress, _client.Port));
         await ReplyAsync(banner, ct).ConfigureAwait(false);
         return true;
     }
@@ -308,7 +308,7 @@ public sealed partial class SmtpSession
     {
         _closing = true;
         _closeReason = "quit";
-        await ReplyAsync($"221 2.0.0 {_options.PrimaryHostname} closing connection", ct).ConfigureAwait(false);
+        await ReplyAsync(SmtpReplies.Closing(_options.PrimaryHostname), ct).ConfigureAwait(false);
     }
 
     private async Task UnknownAsync(SmtpCommand command, CancellationToken ct)
@@ -326,15 +326,14 @@ public sealed partial class SmtpSession
     }
 
     // A syntax or protocol error: answered, counted, and past the limit the end of the session.
-    private async Task ProtocolErrorAsync(string reply, CancellationToken ct)
+    private async Task ProtocolErrorAsync(SmtpReply reply, CancellationToken ct)
     {
         Failed(reply);
         if (++_protocolErrors > _options.SmtpMaxSynprotErrors)
         {
             _closing = true;
             _closeReason = "too many syntax or protocol errors";
-            var closing = EnhancedStatus.Of(reply) is { } enhanced ? $"{enhanced} too many syntax or protocol errors - closing connection" : "too many syntax or protocol errors - closing connection";
-            await ReplyAsync(reply[..3], [reply[4..], closing], ct).ConfigureAwait(false);
+            await ReplyAsync(reply.WithLine("too many syntax or protocol errors - closing connection"), ct).ConfigureAwait(false);
             return;
         }
 
@@ -342,8 +341,8 @@ public sealed partial class SmtpSession
     }
 
     // Exim's smtp:fail:syntax (500, 501: what could not be parsed) and smtp:fail:protocol (the rest).
-    private void Failed(string reply) =>
-        _journal.Add(reply.StartsWith("500", StringComparison.Ordinal) || reply.StartsWith("501", StringComparison.Ordinal)
-            ? new SmtpSyntaxFailed(_journal.ConnectionId, reply, ClientAddress)
-            : new SmtpProtocolFailed(_journal.ConnectionId, reply, ClientAddress));
+    private void Failed(SmtpReply reply) =>
+        _journal.Add(reply.Code is 500 or 501
+            ? new SmtpSyntaxFailed(_journal.ConnectionId, reply.ToString(), ClientAddress)
+            : new SmtpProtocolFailed(_journal.ConnectionId, reply.ToString(), ClientAddress));
 }
