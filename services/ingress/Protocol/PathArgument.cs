@@ -67,7 +67,13 @@ public sealed record PathArgument(string Address, IReadOnlyDictionary<string, st
                 return null;
             }
 
-            parameters[name] = equals < 0 ? null : word[(equals + 1)..];
+            // A keyword given twice is refused rather than one of the two silently winning (RET
+            // and ENVID, for one, may each be given once: RFC 3461).
+            if (!parameters.TryAdd(name, equals < 0 ? null : word[(equals + 1)..]))
+            {
+                error = $"duplicate parameter {name}";
+                return null;
+            }
         }
 
         return new PathArgument(address, parameters);
@@ -102,10 +108,14 @@ public sealed record PathArgument(string Address, IReadOnlyDictionary<string, st
             return false;
         var domain = address[(at + 1)..];
         if (domain.StartsWith('[') && domain.EndsWith(']'))
-            return true; // an address literal; checked by whoever routes it
+        {
+            // An address literal; whoever routes it checks the address. RFC 5321 §4.1.3 allows
+            // printable ASCII but '[', '\' and ']' inside (dcontent), so no blank or control.
+            return domain.Length > 2 && domain[1..^1].All(c => c is >= '!' and <= '~' and not '[' and not '\\' and not ']');
+        }
         return domain.Split('.').All(label =>
             label.Length is > 0 and <= 63 && !label.StartsWith('-') && !label.EndsWith('-')
-            && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || c > 127));
+            && label.All(c => char.IsAsciiLetterOrDigit(c) || c == '-' || (c > 127 && !char.IsControl(c))));
     }
 
     // RFC 5321 §4.1.2 Local-part: a Dot-string of atext (RFC 6531 adds UTF-8), or a
@@ -113,7 +123,7 @@ public sealed record PathArgument(string Address, IReadOnlyDictionary<string, st
     // trailing and doubled ones; what is refused is what would change where the mail goes, such
     // as an unquoted '@' ("user@other.test?@local"), brackets, a comma or a colon.
     private static bool IsLocalPart(string local) =>
-        local.StartsWith('"') ? IsQuotedString(local) : local.All(c => char.IsAsciiLetterOrDigit(c) || c > 127 || c == '.' || AText.Contains(c));
+        local.StartsWith('"') ? IsQuotedString(local) : local.All(c => char.IsAsciiLetterOrDigit(c) || (c > 127 && !char.IsControl(c)) || c == '.' || AText.Contains(c));
 
     private const string AText = "!#$%&'*+-/=?^_`{|}~";
 
@@ -130,7 +140,7 @@ public sealed record PathArgument(string Address, IReadOnlyDictionary<string, st
                 if (++i >= text.Length - 1 || text[i] is < ' ' or > '~')
                     return false;
             }
-            else if (c == '"' || (c < ' ' || c == '\x7f'))
+            else if (c == '"' || char.IsControl(c)) // C0, DEL and the C1 controls
                 return false;
         }
 

@@ -41,6 +41,16 @@ public class PathArgumentTests
     [InlineData("FROM:<\"unterminated@b.example>", "missing >")]
     [InlineData("FROM:<\"a\"b\"@b.example>", "missing >")]
     [InlineData("FROM:<\"a\tb\"@b.example>", "not a valid address")]
+    // Found with the smtp-command fuzz target's properties (tests/Fuzz): a blank or control in an address
+    // literal, and the C1 controls U+0080 to U+009F, which the UTF-8 of RFC 6531 can carry.
+    [InlineData("FROM:<a@b.example> RET=FULL RET=HDRS", "duplicate parameter RET")]
+    [InlineData("FROM:<a@b.example> size=1 SIZE=2", "duplicate parameter SIZE")]
+    [InlineData("FROM:<a@[192.0.2.1 x]>", "not a valid address")]
+    [InlineData("FROM:<a@[]>", "not a valid address")]
+    [InlineData("FROM:<a@[a\\b]>", "not a valid address")]
+    [InlineData("FROM:<a\u0085b@b.example>", "not a valid address")]
+    [InlineData("FROM:<a@b\u009b.example>", "not a valid address")]
+    [InlineData("FROM:<\"a\u0085b\"@b.example>", "not a valid address")]
     public void invalid_reverse_paths_say_why(string argument, string reason)
     {
         Assert.Null(PathArgument.Parse(argument, "FROM", allowNull: true, out var error));
