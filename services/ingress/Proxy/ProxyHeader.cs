@@ -6,7 +6,8 @@ namespace Pipeline.Ingress.Proxy;
 /// <param name="Version">1 (text) or 2 (binary).</param>
 /// <param name="IsLocal">
 /// True when the connection's real endpoints are to be used: a v2 LOCAL command (health
-/// checks), an UNSPEC or UNIX family, or v1 UNKNOWN.
+/// checks), an UNSPEC or UNIX family, an UNSPEC transport, or v1 UNKNOWN. The block of a LOCAL
+/// command or of an UNSPEC family or transport is skipped unread: no addresses, no TLVs.
 /// </param>
 /// <param name="Source">The client, as the proxy saw it; null when <see cref="IsLocal"/>.</param>
 /// <param name="Destination">The address the client reached on the proxy; null when <see cref="IsLocal"/>.</param>

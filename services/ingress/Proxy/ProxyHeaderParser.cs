@@ -75,34 +75,42 @@ public static class ProxyHeaderParser
             return Fail(ProxyError.BadTransport, out error);
         if (bytes.Length < 16 + length)
             return false;
-        if (length < addressLength && command == 1)
+        // Only PROXY with a family and a transport both given has a block to read. LOCAL's is
+        // discarded "including the family which is ignored"; for an UNSPEC family or transport
+        // "the receiver should ignore address information", whose length it cannot know, so no
+        // TLVs can be found either. Such blocks are skipped by their length, whatever they hold,
+        // and the real endpoints kept.
+        if (command == 0 || family == "UNSPEC" || transport == "UNSPEC")
+        {
+            header = new ProxyHeader(2, true, null, null, family, transport, null, null, [], 16 + length);
+            return true;
+        }
+
+        if (length < addressLength)
             return Fail(ProxyError.LengthTooSmall, out error);
 
         var block = bytes.Slice(16, length);
         IPEndPoint? source = null, destination = null;
         string? unixSource = null, unixDestination = null;
-        if (length >= addressLength)
+        switch (family)
         {
-            switch (family)
-            {
-                case "INET":
-                    source = new IPEndPoint(new IPAddress(block[..4]), BinaryPrimitives.ReadUInt16BigEndian(block[8..]));
-                    destination = new IPEndPoint(new IPAddress(block[4..8]), BinaryPrimitives.ReadUInt16BigEndian(block[10..]));
-                    break;
-                case "INET6":
-                    source = new IPEndPoint(new IPAddress(block[..16]), BinaryPrimitives.ReadUInt16BigEndian(block[32..]));
-                    destination = new IPEndPoint(new IPAddress(block[16..32]), BinaryPrimitives.ReadUInt16BigEndian(block[34..]));
-                    break;
-                case "UNIX":
-                    unixSource = UntilNul(block[..108]);
-                    unixDestination = UntilNul(block[108..216]);
-                    break;
-            }
+            case "INET":
+                source = new IPEndPoint(new IPAddress(block[..4]), BinaryPrimitives.ReadUInt16BigEndian(block[8..]));
+                destination = new IPEndPoint(new IPAddress(block[4..8]), BinaryPrimitives.ReadUInt16BigEndian(block[10..]));
+                break;
+            case "INET6":
+                source = new IPEndPoint(new IPAddress(block[..16]), BinaryPrimitives.ReadUInt16BigEndian(block[32..]));
+                destination = new IPEndPoint(new IPAddress(block[16..32]), BinaryPrimitives.ReadUInt16BigEndian(block[34..]));
+                break;
+            case "UNIX":
+                unixSource = UntilNul(block[..108]);
+                unixDestination = UntilNul(block[108..216]);
+                break;
         }
 
         var tlvs = new List<ProxyTlv>();
         ProxySsl? ssl = null;
-        var rest = block[Math.Min(addressLength, block.Length)..];
+        var rest = block[addressLength..];
         while (rest.Length > 0)
         {
             if (rest.Length < 3)
@@ -134,8 +142,8 @@ public static class ProxyHeaderParser
             rest = rest[(3 + valueLength)..];
         }
 
-        var isLocal = command == 0 || family is "UNSPEC" or "UNIX";
-        header = new ProxyHeader(2, isLocal, isLocal ? null : source, isLocal ? null : destination, family, transport,
+        var isLocal = family == "UNIX";
+        header = new ProxyHeader(2, isLocal, source, destination, family, transport,
             unixSource, unixDestination, tlvs, 16 + length) { Ssl = ssl };
         return true;
     }
