@@ -17,7 +17,7 @@ public sealed record DmarcRecord(
     string FailureOptions,
     IReadOnlyList<string> AggregateReports,
     IReadOnlyList<string> FailureReports,
-    int ReportInterval)
+    long ReportInterval)
 {
     /// <summary>True when <paramref name="text"/> claims to be a DMARC record: it starts with <c>v=DMARC1</c>.</summary>
     public static bool IsDmarc(string text)
@@ -60,8 +60,9 @@ public sealed record DmarcRecord(
         var percent = 100;
         if (tags.TryGetValue("pct", out var pct) && (!int.TryParse(pct, NumberStyles.None, CultureInfo.InvariantCulture, out percent) || percent > 100))
             return Fail(out problem, "pct= takes 0 to 100");
-        var interval = 86400;
-        if (tags.TryGetValue("ri", out var ri) && !int.TryParse(ri, NumberStyles.None, CultureInfo.InvariantCulture, out interval))
+        // "a plain-text 32-bit unsigned integer" (§6.3).
+        var interval = 86400u;
+        if (tags.TryGetValue("ri", out var ri) && !uint.TryParse(ri, NumberStyles.None, CultureInfo.InvariantCulture, out interval))
             return Fail(out problem, "ri= takes a number of seconds");
         var fo = tags.GetValueOrDefault("fo", "0").ToLowerInvariant();
         if (fo.Split(':').Any(o => o is not ("0" or "1" or "d" or "s")))
