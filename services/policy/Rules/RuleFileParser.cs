@@ -128,7 +128,8 @@ public static partial class RuleFileParser
     [System.Text.RegularExpressions.GeneratedRegex(@"^acl_[cm][_0-9A-Za-z]+\s*=")]
     private static partial System.Text.RegularExpressions.Regex SetTarget();
 
-    // Physical lines joined where one ends in a backslash, with the number of the first.
+    // Physical lines joined where one ends in a backslash, with the number of the first. As in
+    // Exim, a comment line is never continued, and comment lines within a continuation are skipped.
     private static IEnumerable<(string Line, int Number)> LogicalLines(string text)
     {
         var lines = text.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
@@ -136,9 +137,15 @@ public static partial class RuleFileParser
         {
             var start = i + 1;
             var line = lines[i];
-            while (line.EndsWith('\\') && i + 1 < lines.Length)
-                line = line[..^1] + lines[++i].TrimStart();
+            while (!IsComment(line) && line.EndsWith('\\') && i + 1 < lines.Length)
+            {
+                if (!IsComment(lines[++i]))
+                    line = line[..^1] + lines[i].TrimStart();
+            }
+
             yield return (line, start);
         }
     }
+
+    private static bool IsComment(string line) => line.TrimStart().StartsWith('#');
 }
