@@ -59,9 +59,9 @@ public sealed record MessageAuthentication(SpfResult Spf, string SpfIdentity, IR
         : FromDomain is null ? "dmarc=permerror (no single From address)"
         : Dmarc!.Result switch
         {
-            "none" => $"dmarc=none header.from={FromDomain}",
-            "temperror" => $"dmarc=temperror header.from={FromDomain}",
-            var result => $"dmarc={result} (p={Dmarc.AppliedPolicy} dis={Dmarc.Disposition}) header.from={FromDomain}",
+            "none" => $"dmarc=none header.from={Pvalue(FromDomain)}",
+            "temperror" => $"dmarc=temperror header.from={Pvalue(FromDomain)}",
+            var result => $"dmarc={result} (p={Dmarc.AppliedPolicy} dis={Dmarc.Disposition}) header.from={Pvalue(FromDomain)}",
         };
 
     /// <summary>The whole <c>Authentication-Results:</c> header (RFC 8601 §2.2), folded.</summary>
@@ -69,13 +69,27 @@ public sealed record MessageAuthentication(SpfResult Spf, string SpfIdentity, IR
     {
         var parts = new List<string>
         {
-            $"spf={Spf.Name()} smtp.mailfrom={SpfIdentity}",
+            $"spf={Spf.Name()} smtp.mailfrom={Pvalue(SpfIdentity)}",
         };
         parts.AddRange(Dkim.Count == 0
             ? ["dkim=none"]
-            : Dkim.Select(d => $"dkim={d.Result} header.d={d.Domain} header.s={d.Selector}"));
+            : Dkim.Select(d => $"dkim={d.Result} header.d={Pvalue(d.Domain)} header.s={Pvalue(d.Selector)}"));
         if (DmarcResinfo is { } dmarc)
             parts.Add(dmarc);
         return $"Authentication-Results: {authservId};\r\n\t" + string.Join(";\r\n\t", parts);
+    }
+
+    // A property value (RFC 8601 §2.2 pvalue) as written: an address or domain as it is when it
+    // is made of atext, dots and one '@'; anything else, such as a signature's d= carrying
+    // blanks and "dkim=pass", a quoted-string, so that no value can add a result of its own.
+    private static string Pvalue(string value)
+    {
+        if (value.Length > 0 && value.Count(c => c == '@') <= 1
+            && value.All(c => char.IsAsciiLetterOrDigit(c) || c == '.' || c == '@' || "!#$%&'*+-/=?^_`{|}~".Contains(c)))
+            return value;
+        var quoted = new System.Text.StringBuilder("\"");
+        foreach (var c in value.Where(c => !char.IsControl(c)))
+            quoted.Append(c is '"' or '\\' ? "\\" : "").Append(c);
+        return quoted.Append('"').ToString();
     }
 }
