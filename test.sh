@@ -59,3 +59,12 @@ dotnet build Pipeline.sln -c Release -nologo -v q -clp:ErrorsOnly || exit 1
 # ("The test running when the crash occurred"), so one hang cannot hold CI.
 dotnet test Pipeline.sln -c Release --no-build -nologo --logger "console;verbosity=detailed" \
   --blame-hang-timeout 5m --blame-hang-dump-type none --results-directory "$work/results" "$@"
+tests=$?
+
+# The fuzz targets (tests/Fuzz): every committed input replayed, then a few seconds of AFL++ on
+# each; bench/fuzz.sh runs them for hours. Skipped when arguments chose some tests.
+fuzz=0
+if [ $# -eq 0 ]; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-3} FUZZ_OUT="$work/fuzz" bench/fuzz.sh; fuzz=$?
+fi
+[ $tests -eq 0 ] && [ $fuzz -eq 0 ]
