@@ -300,7 +300,8 @@ print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
 cause_text = ", ".join(f"{c} {k}" for k, c in sorted(causes.items())) or "none"
 print(f"| {max(accepted | arrivals.keys())} | {attempts} | {len(accepted)} | {streams} | {delivered} | {dups} | {cause_text} | {len(lost)} | {settle} | {projections} |")
 if partial:
-    print(f"\nThe sink was stopped while taking {partial} messages: their partial dumps are not counted, and delivery sent them again.")
+    what = "one message: its partial dump is" if partial == 1 else f"{partial} messages: their partial dumps are"
+    print(f"\nThe sink was stopped while taking {what} not counted, and delivery sent {'it' if partial == 1 else 'them'} again.")
 if lost:
     print(f"\nLOST: {lost[:50]}")
 sys.exit(1 if lost or causes["unexplained"] or projections != "equal" else 0)
