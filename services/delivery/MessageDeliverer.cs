@@ -165,7 +165,7 @@ public sealed class MessageDeliverer(
                     .ConfigureAwait(false);
                 return;
             }
-            catch (Exception e) when (TransientStoreErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested
+            catch (Exception e) when (StoreErrors.IsTransient(e) && !cancellationToken.IsCancellationRequested
                                       && clock.GetElapsedTime(started) + wait < OutcomeRetryLimit)
             {
                 log.LogWarning("Could not record the attempt on {MessageId} ({Error}); trying again in {Wait} ms",

@@ -11,4 +11,7 @@ internal static class Property
         if (!holds)
             throw new PropertyViolation(what);
     }
+
+    /// <summary>A size, 1 to 16, to cut the input into parts, taken from it so that a run is reproducible.</summary>
+    public static int PartSize(byte[] input) => input.Length == 0 ? 1 : 1 + (input[0] % 16);
 }

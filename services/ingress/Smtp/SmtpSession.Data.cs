@@ -240,7 +240,7 @@ public sealed partial class SmtpSession
         {
             _log.LogError(e, "Could not commit message {MessageId}", content.MessageId);
             // Either way nothing was stored, and the client keeps the message and tries later.
-            var failure = StoreFull(e) ? SmtpReplies.InsufficientStorage : SmtpReplies.LocalError;
+            var failure = StoreErrors.IsDiskFull(e) ? SmtpReplies.InsufficientStorage : SmtpReplies.LocalError;
             if (perRecipient is null)
                 await ReplyAsync(failure, ct).ConfigureAwait(false);
             else
@@ -255,18 +255,6 @@ public sealed partial class SmtpSession
         else
             await ReplyPrdrAsync(perRecipient, final, ct).ConfigureAwait(false);
         return Accepted;
-    }
-
-    // PostgreSQL's disk_full (SQLSTATE 53100), wherever Marten wrapped it.
-    private static bool StoreFull(Exception e)
-    {
-        for (Exception? inner = e; inner is not null; inner = inner.InnerException)
-        {
-            if (inner is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.DiskFull })
-                return true;
-        }
-
-        return false;
     }
 
     // 353, then one reply per recipient in RCPT order, then the final reply (draft-hall-prdr-00 §4).

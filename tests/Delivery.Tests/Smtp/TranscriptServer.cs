@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
 using System.Net.Sockets;
@@ -7,6 +6,7 @@ using System.Text;
 using Pipeline.Contracts.Events;
 using Pipeline.Delivery.Smtp;
 using Pipeline.Delivery.Tls;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Delivery.Tests.Smtp;
 
@@ -65,19 +65,15 @@ internal sealed class TranscriptServer
     public static TranscriptServer Load(string path, string name)
     {
         var server = new TranscriptServer(name);
-        var lines = File.ReadAllLines(path);
-        for (var i = 0; i < lines.Length; i++)
-            server.Parse(i + 1, lines[i]);
+        TranscriptFile.Read(path, name, server.Parse);
         if (server._recipients.Count == 0)
-            throw server.Error(lines.Length, "no @to line");
+            throw server.Error(TranscriptFile.LineCount(path), "no @to line");
         server._options.Validate();
         return server;
     }
 
-    private void Parse(int number, string line)
+    private bool Parse(int number, string line)
     {
-        if (line.Length == 0 || line.StartsWith('#'))
-            return;
         if (line.StartsWith("S: ", StringComparison.Ordinal))
             _steps.Add(new Step(number, "S", line[3..]));
         else if (line.StartsWith("C: ", StringComparison.Ordinal))
@@ -95,7 +91,7 @@ internal sealed class TranscriptServer
         else if (line.StartsWith("@body ", StringComparison.Ordinal))
             _body = line[6..];
         else if (line.StartsWith("@option ", StringComparison.Ordinal))
-            SetOption(number, line[8..]);
+            TranscriptFile.SetOption(_options, _name, number, line[8..]);
         else if (line.StartsWith("=> open ", StringComparison.Ordinal))
             _openError = (number, line[8..]);
         else if (line.StartsWith("=> host ", StringComparison.Ordinal))
@@ -104,7 +100,8 @@ internal sealed class TranscriptServer
                  && Enum.TryParse<RecipientStatus>(status, out var parsed))
             _outcomes.Add((number, address, parsed, reply));
         else
-            throw Error(number, $"not a transcript line: {line}");
+            return false;
+        return true;
     }
 
     private static Recipient Recipient(string text)
@@ -124,26 +121,7 @@ internal sealed class TranscriptServer
         return recipient;
     }
 
-    private InvalidOperationException Error(int line, string what) => new($"{_name}:{line}: {what}");
-
-    private void SetOption(int line, string assignment)
-    {
-        var equals = assignment.IndexOf('=');
-        var property = equals < 0 ? null : typeof(DeliveryOptions).GetProperty(assignment[..equals]);
-        if (property is null)
-            throw Error(line, $"no such option: {assignment}");
-        var text = assignment[(equals + 1)..];
-        object value = property.PropertyType switch
-        {
-            var t when t == typeof(int) => int.Parse(text, CultureInfo.InvariantCulture),
-            var t when t == typeof(bool) => bool.Parse(text),
-            var t when t == typeof(TimeSpan) => TimeSpan.Parse(text, CultureInfo.InvariantCulture),
-            var t when t == typeof(string) => text,
-            var t when t == typeof(List<string>) => text.Length == 0 ? new List<string>() : text.Split(',').ToList(),
-            _ => throw Error(line, $"cannot set {property.Name} from a transcript"),
-        };
-        property.SetValue(_options, value);
-    }
+    private InvalidOperationException Error(int line, string what) => TranscriptFile.Error(_name, line, what);
 
     private void Fail(int line, string what) => Assert.Fail($"{_name}:{line}: {what}");
 
@@ -189,7 +167,7 @@ internal sealed class TranscriptServer
             var outcome = result.Recipients.FirstOrDefault(r => r.Recipient.Address == address);
             if (outcome is null)
                 Fail(line, $"no outcome for {address}; outcomes: {Describe(result)}");
-            else if (outcome.Status != status || !Glob(reply, outcome.Reply))
+            else if (outcome.Status != status || !TranscriptFile.Glob(reply, outcome.Reply))
                 Fail(line, $"expected {address} {status} \"{reply}\"\n  but the transport reported {outcome.Status} \"{outcome.Reply}\"");
         }
 
@@ -198,7 +176,7 @@ internal sealed class TranscriptServer
             Fail(lastLine, $"outcomes not in the transcript: {Describe(result with { Recipients = unexpected })}");
     }
 
-    private static bool Matches(string? pattern, string? actual) => pattern is null ? actual is null : actual is not null && Glob(pattern, actual);
+    private static bool Matches(string? pattern, string? actual) => pattern is null ? actual is null : actual is not null && TranscriptFile.Glob(pattern, actual);
 
     private static string Describe(string? error) => error is null ? "no error" : $"\"{error}\"";
 
@@ -240,7 +218,7 @@ internal sealed class TranscriptServer
                     var (line, problem) = await ReadLineAsync(input);
                     if (line is null)
                         Fail(step.Line, $"expected \"{step.Text}\", but {problem}");
-                    if (!Glob(step.Text, line!))
+                    if (!TranscriptFile.Glob(step.Text, line!))
                         Fail(step.Line, $"expected \"{step.Text}\"\n  but the client sent \"{line}\"");
                     lastExpected = step.Line;
                     break;
@@ -295,9 +273,4 @@ internal sealed class TranscriptServer
 
     private static string Printable(ReadOnlySequence<byte> bytes) =>
         Encoding.UTF8.GetString(bytes).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
-
-    // '*' matches any run of characters; everything else itself.
-    private static bool Glob(string pattern, string text) =>
-        System.Text.RegularExpressions.Regex.IsMatch(text, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal) + "$",
-            System.Text.RegularExpressions.RegexOptions.Singleline);
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using Pipeline.Delivery.Protocol;
 using Pipeline.Ingress.Protocol;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Fuzz.Targets;
 
@@ -19,7 +20,7 @@ internal static class DataDecoderTarget
         foreach (var dotStuffed in (bool[])[true, false])
         {
             var whole = Decode(input, input.Length, dotStuffed);
-            var chunked = Decode(input, Chunks.SizeFor(input), dotStuffed);
+            var chunked = Decode(input, Property.PartSize(input), dotStuffed);
             Property.Require(whole == chunked with { Output = whole.Output } && whole.Output.AsSpan().SequenceEqual(chunked.Output),
                 $"the decoder's result depends on how the bytes arrived (dotStuffed: {dotStuffed})");
             Property.Require(OnlyCrlf(whole.Output) || whole.TooBig, "a bare CR or LF in the stored content");
@@ -59,7 +60,7 @@ internal static class DataDecoderTarget
         var ended = false;
         for (var shown = Math.Min(partSize, input.Length); !ended; shown = Math.Min(shown + partSize, input.Length))
         {
-            var buffer = Chunks.Split(input.AsMemory(consumed, shown - consumed), partSize);
+            var buffer = Segments.Split(input.AsMemory(consumed, shown - consumed), partSize);
             var length = buffer.Length;
             ended = decoder.Decode(ref buffer, output);
             consumed += (int)(length - buffer.Length);

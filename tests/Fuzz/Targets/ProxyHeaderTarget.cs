@@ -1,5 +1,6 @@
 using System.Buffers;
 using Pipeline.Ingress.Proxy;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Fuzz.Targets;
 
@@ -13,7 +14,7 @@ internal static class ProxyHeaderTarget
     public static void Run(byte[] input)
     {
         var whole = Parse(new ReadOnlySequence<byte>(input));
-        var chunked = Parse(Chunks.Split(input, Chunks.SizeFor(input)));
+        var chunked = Parse(Segments.Split(input, Property.PartSize(input)));
         Property.Require(Same(whole, chunked), $"the decision depends on how the bytes arrived: {whole} / {chunked}");
         if (whole is not { Decided: true, Header: { } header })
             return;

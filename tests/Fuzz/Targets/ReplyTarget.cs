@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Pipeline.Delivery.Protocol;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Fuzz.Targets;
 
@@ -13,7 +14,7 @@ internal static class ReplyTarget
     public static void Run(byte[] input)
     {
         var whole = ReadAll(new ReadOnlySequence<byte>(input));
-        var chunked = ReadAll(Chunks.Split(input, Chunks.SizeFor(input)));
+        var chunked = ReadAll(Segments.Split(input, Property.PartSize(input)));
         Property.Require(whole.SequenceEqual(chunked), "the replies depend on how the bytes arrived");
 
         foreach (var reply in whole)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Text;
 using Pipeline.Infrastructure.Protocol;
 using Pipeline.Ingress.Protocol;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Fuzz.Targets;
 
@@ -14,7 +15,7 @@ internal static class SmtpCommandTarget
     public static void Run(byte[] input)
     {
         var defect = SmtpCommand.Inspect(new ReadOnlySequence<byte>(input));
-        Property.Require(defect == SmtpCommand.Inspect(Chunks.Split(input, Chunks.SizeFor(input))),
+        Property.Require(defect == SmtpCommand.Inspect(Segments.Split(input, Property.PartSize(input))),
             "the byte checks depend on how the line arrived");
         Property.Require((defect == CommandDefect.Nul) == input.Contains((byte)0), "NUL found where there is none, or missed");
         if (defect != CommandDefect.None)

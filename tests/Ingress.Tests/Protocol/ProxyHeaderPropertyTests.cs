@@ -5,6 +5,7 @@ using System.Net;
 using System.Text;
 using CsCheck;
 using Pipeline.Ingress.Proxy;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Ingress.Tests.Protocol;
 

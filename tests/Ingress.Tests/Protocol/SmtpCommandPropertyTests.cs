@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using CsCheck;
 using Pipeline.Ingress.Protocol;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Ingress.Tests.Protocol;
 

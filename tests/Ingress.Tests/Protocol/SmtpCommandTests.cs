@@ -1,5 +1,6 @@
 using System.Buffers;
 using Pipeline.Ingress.Protocol;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Ingress.Tests.Protocol;
 

@@ -16,6 +16,7 @@ using Pipeline.Ingress.Smtp;
 using Pipeline.Ingress.Spool;
 using Pipeline.Ingress.Tls;
 using Pipeline.Ingress.Verdicts;
+using Pipeline.Tests.Shared;
 
 namespace Pipeline.Ingress.Tests.Smtp;
 
@@ -70,19 +71,15 @@ internal sealed class TranscriptRunner
     public static TranscriptRunner Load(string path, string name)
     {
         var runner = new TranscriptRunner(name);
-        var lines = File.ReadAllLines(path);
-        for (var i = 0; i < lines.Length; i++)
-            runner.Parse(i + 1, lines[i]);
+        TranscriptFile.Read(path, name, runner.Parse);
         var close = runner._steps.FindIndex(s => s.Kind == "CLOSE");
         if (close < 0 || runner._steps.Skip(close + 1).Any(s => s.Kind != "STORED"))
-            throw runner.Error(lines.Length, "a transcript ends with CLOSE, followed by nothing but STORED");
+            throw runner.Error(TranscriptFile.LineCount(path), "a transcript ends with CLOSE, followed by nothing but STORED");
         return runner;
     }
 
-    private void Parse(int number, string line)
+    private bool Parse(int number, string line)
     {
-        if (line.Length == 0 || line.StartsWith('#'))
-            return;
         if (line is "C:" or "C: ")
             _steps.Add(new Step(number, "C", ""));
         else if (line.StartsWith("C: ", StringComparison.Ordinal))
@@ -100,7 +97,7 @@ internal sealed class TranscriptRunner
         else if (line.StartsWith("STORED ", StringComparison.Ordinal))
             _steps.Add(new Step(number, "STORED", line[7..]));
         else if (line.StartsWith("@option ", StringComparison.Ordinal))
-            SetOption(number, line[8..]);
+            TranscriptFile.SetOption(_options, _name, number, line[8..]);
         else if (line.StartsWith("@policy ", StringComparison.Ordinal))
             _rules.Add(Rule(number, line[8..]));
         else if (line == "@tls")
@@ -108,32 +105,11 @@ internal sealed class TranscriptRunner
         else if (line == "@spool fail")
             _spoolFails = true;
         else
-            throw Error(number, $"not a transcript line: {line}");
+            return false;
+        return true;
     }
 
-    private InvalidOperationException Error(int line, string what) => new($"{_name}:{line}: {what}");
-
-    private void SetOption(int line, string assignment)
-    {
-        var equals = assignment.IndexOf('=');
-        var property = equals < 0 ? null : typeof(IngressOptions).GetProperty(assignment[..equals]);
-        if (property is null)
-            throw Error(line, $"no such option: {assignment}");
-        var text = assignment[(equals + 1)..];
-        object value = property.PropertyType switch
-        {
-            var t when t == typeof(int) => int.Parse(text, CultureInfo.InvariantCulture),
-            var t when t == typeof(long) => long.Parse(text, CultureInfo.InvariantCulture),
-            var t when t == typeof(bool) => bool.Parse(text),
-            var t when t == typeof(TimeSpan) => TimeSpan.Parse(text, CultureInfo.InvariantCulture),
-            var t when t == typeof(string) => text,
-            var t when t == typeof(List<string>) => text.Split(',').ToList(),
-            var t when t == typeof(Dictionary<string, string>) => text.Split(',')
-                .Select(e => e.Split('=', 2)).ToDictionary(p => p[0], p => p[1]),
-            _ => throw Error(line, $"cannot set {property.Name} from a transcript"),
-        };
-        property.SetValue(_options, value);
-    }
+    private InvalidOperationException Error(int line, string what) => TranscriptFile.Error(_name, line, what);
 
     private PolicyRule Rule(int line, string text)
     {
@@ -300,13 +276,8 @@ internal sealed class TranscriptRunner
         var enhanced = EnhancedStatus.Measure(actual.AsSpan(4));
         if (EnhancedStatus.Measure(pattern.AsSpan(4)) != enhanced || !actual.AsSpan(4, enhanced).SequenceEqual(pattern.AsSpan(4, enhanced)))
             return false;
-        return Glob(pattern[(4 + enhanced)..], actual[(4 + enhanced)..]);
+        return TranscriptFile.Glob(pattern[(4 + enhanced)..], actual[(4 + enhanced)..]);
     }
-
-    // '*' matches any run of characters; everything else itself.
-    private static bool Glob(string pattern, string text) =>
-        System.Text.RegularExpressions.Regex.IsMatch(text, "^" + System.Text.RegularExpressions.Regex.Escape(pattern).Replace(@"\*", ".*", StringComparison.Ordinal) + "$",
-            System.Text.RegularExpressions.RegexOptions.Singleline);
 
     private byte[] Unescape(int line, string text)
     {
