@@ -12,5 +12,22 @@ namespace Pipeline.Contracts.Events;
 /// <param name="HostAddress">The server's address.</param>
 /// <param name="HostPort">The server's port.</param>
 /// <param name="Attempt">The delivery attempt, counting from 1.</param>
+/// <param name="TlsResultType">
+/// For a failure decided before connecting, as TLS reports name it (RFC 8460 §4.3): <c>dane-required</c>,
+/// <c>tlsa-invalid</c> or <c>dnssec-invalid</c>; null for <c>dane-verify</c>, whose <c>tls:fail:connect</c> carries it.
+/// </param>
+/// <param name="TlsPolicyType">With <paramref name="TlsResultType"/>: <c>tlsa</c>.</param>
+/// <param name="TlsPolicyDomains">With <paramref name="TlsResultType"/>: the policy's domain, the MX host (RFC 8460 §3).</param>
+/// <param name="TlsPolicyStrings">With <paramref name="TlsResultType"/>: the TLSA records found, in zone-file form.</param>
 [LifecycleEvent("dane:fail")]
-public sealed record DaneFailed(string MessageId, string EventData, string Host, string HostAddress, int HostPort, int Attempt);
+public sealed record DaneFailed(
+    string MessageId,
+    string EventData,
+    string Host,
+    string HostAddress,
+    int HostPort,
+    int Attempt,
+    string? TlsResultType = null,
+    string? TlsPolicyType = null,
+    IReadOnlyList<string>? TlsPolicyDomains = null,
+    IReadOnlyList<string>? TlsPolicyStrings = null);

@@ -15,6 +15,11 @@ namespace Pipeline.Contracts.Events;
 /// <param name="TransportName">The transport.</param>
 /// <param name="Attempt">The delivery attempt, counting from 1.</param>
 /// <param name="Proxy">The SOCKS5 proxy the connection went through, <c>[address]:port</c>, or null (the main log's <c>PRX=</c>).</param>
+/// <param name="ErrorType">
+/// The error's type as Exim's retry rules name it (<c>refused_MX</c>, <c>timeout_connect_A</c>, <c>timeout_A</c>,
+/// <c>mail_451</c>, <c>lost_connection</c>, <c>auth_failed</c>, <c>tls_required</c>; <c>*</c> for none of them), which
+/// chose the retry rule (<c>Delivery:Retry</c>); null in events recorded before it was kept.
+/// </param>
 [LifecycleEvent("msg:host:defer")]
 public sealed record HostDeferred(
     string MessageId,
@@ -27,4 +32,5 @@ public sealed record HostDeferred(
     string RouterName,
     string TransportName,
     int Attempt,
-    string? Proxy = null);
+    string? Proxy = null,
+    string? ErrorType = null);

@@ -28,6 +28,8 @@ namespace Pipeline.Contracts.Events;
 /// <param name="AuthenticatedId">The name the client authenticated as (<c>$authenticated_id</c>), when it did.</param>
 /// <param name="PrdrRefused">With PRDR: the recipients policy refused or deferred at end of data, each with its reply; the message is stored for the others.</param>
 /// <param name="TraceParent">The W3C <c>traceparent</c> of the span that received it, when traces are exported (<c>Telemetry:OtlpEndpoint</c>): delivery's attempts join that trace.</param>
+/// <param name="Dmarc">The DMARC evaluation of the message, when a DMARC record applied to its From domain: what aggregate and failure reports are made of.</param>
+/// <param name="RequireTls">True when MAIL carried REQUIRETLS (RFC 8689): the message goes on only over verified TLS to servers that offer REQUIRETLS, else it bounces.</param>
 [LifecycleEvent("msg:received")]
 public sealed record MessageReceived(
     string MessageId,
@@ -52,4 +54,6 @@ public sealed record MessageReceived(
     string? TlsSni = null,
     string? AuthenticatedId = null,
     IReadOnlyList<RefusedRecipient>? PrdrRefused = null,
-    string? TraceParent = null);
+    string? TraceParent = null,
+    DmarcEvaluation? Dmarc = null,
+    bool RequireTls = false);

@@ -16,6 +16,10 @@ namespace Pipeline.Contracts.Events;
 /// <param name="TransportName">The transport.</param>
 /// <param name="Attempt">The delivery attempt, counting from 1.</param>
 /// <param name="Proxy">The SOCKS5 proxy the connection went through, <c>[address]:port</c>, or null.</param>
+/// <param name="ErrorType">
+/// The error's type as Exim's retry rules name it (<c>rcpt_451</c>, <c>data_452</c>), which chose the retry rule
+/// (<c>Delivery:Retry</c>); null in events recorded before it was kept.
+/// </param>
 [LifecycleEvent("msg:rcpt:defer")]
 public sealed record RecipientDeferred(
     string MessageId,
@@ -28,4 +32,5 @@ public sealed record RecipientDeferred(
     string RouterName,
     string TransportName,
     int Attempt,
-    string? Proxy = null);
+    string? Proxy = null,
+    string? ErrorType = null);

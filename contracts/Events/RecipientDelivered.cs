@@ -21,6 +21,9 @@ namespace Pipeline.Contracts.Events;
 /// <param name="Dane">True when DANE authenticated the server (<c>$tls_out_dane</c>).</param>
 /// <param name="DnssecAuthenticated">True when the server's route and address lookups were DNSSEC-validated (<c>$lookup_dnssec_authenticated</c>).</param>
 /// <param name="TlsaUsage">The TLSA usages seen, one bit each, <c>1 &lt;&lt; usage</c> (<c>$tls_out_tlsa_usage</c>).</param>
+/// <param name="TlsPolicyType">Over TLS, the TLS policy the session was under, as TLS reports name it (RFC 8460 §4.4): <c>tlsa</c>, <c>sts</c> or <c>no-policy-found</c>; null in the clear.</param>
+/// <param name="TlsPolicyDomain">Over TLS, the policy's domain (RFC 8460 §3): the MX host for <c>tlsa</c>, else the recipient's domain.</param>
+/// <param name="TlsPolicyStrings">Over TLS, the policy as TLS reports show it (<c>policy-string</c>): the TLSA records in zone-file form, or the MTA-STS policy's lines; null for <c>no-policy-found</c>.</param>
 [LifecycleEvent("msg:delivery")]
 public sealed record RecipientDelivered(
     string MessageId,
@@ -40,4 +43,7 @@ public sealed record RecipientDelivered(
     string? CertificateVerified = null,
     bool Dane = false,
     int TlsaUsage = 0,
-    bool DnssecAuthenticated = false);
+    bool DnssecAuthenticated = false,
+    string? TlsPolicyType = null,
+    string? TlsPolicyDomain = null,
+    IReadOnlyList<string>? TlsPolicyStrings = null);

@@ -20,9 +20,10 @@ namespace Pipeline.Contracts.Policy;
 /// adds at data): ingress asks at those and at <see cref="PolicyStage.Data"/>, and takes the
 /// others as accepted without a request. Null: ask at every stage.
 /// </param>
+/// <param name="Dmarc">At <see cref="PolicyStage.Data"/>: the message's DMARC evaluation, which ingress keeps in its <c>msg:received</c>.</param>
 public sealed record PolicyVerdict(PolicyAction Action, string? Message = null, string? LogMessage = null, string? ContentFilter = null,
     IReadOnlyDictionary<string, string>? Variables = null, IReadOnlyList<string>? AddHeaders = null, IReadOnlyList<string>? RemoveHeaders = null,
-    IReadOnlyList<PolicyStage>? Stages = null)
+    IReadOnlyList<PolicyStage>? Stages = null, Events.DmarcEvaluation? Dmarc = null)
 {
     /// <summary>An accept with no text.</summary>
     public static PolicyVerdict Accepted { get; } = new(PolicyAction.Accept);

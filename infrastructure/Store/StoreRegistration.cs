@@ -47,6 +47,7 @@ public static class StoreRegistration
                 foreach (var (type, name) in LifecycleEvents.Names)
                     options.Events.MapEventType(type, name);
                 RawMessageStore.Configure(options, settings.Schema);
+                Reports.ReportClaims.Configure(options, settings.Schema);
                 foreach (var part in parts)
                     part.Configure(options, settings.Schema);
                 // The async daemon's leader holds this advisory lock: one per schema, so that
@@ -60,6 +61,8 @@ public static class StoreRegistration
         // database) at the head of the list, and this must run before it.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, StoreAvailability>());
         services.AddSingleton<RawMessageStore>();
+        services.AddSingleton<Reports.ReportClaims>();
+        services.AddSingleton<Reports.ReportSubmitter>();
         // Off unless the delivery role runs in this process (it replaces this one).
         services.TryAddSingleton(sp => new CommittedMessages(false, sp.GetService<TimeProvider>() ?? TimeProvider.System));
         services.AddSingleton<StreamEventWriter>();

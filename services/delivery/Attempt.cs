@@ -16,6 +16,9 @@ namespace Pipeline.Delivery;
 internal sealed class Attempt(MessageReceived received, int number)
 {
     private readonly Dictionary<string, string> _deferred = new(StringComparer.Ordinal);
+
+    // Each deferred recipient's latest error type and the host that gave it, which choose its retry line.
+    private readonly Dictionary<string, (RetryError Error, string? Host)> _causes = new(StringComparer.Ordinal);
     private readonly List<Action<MainLog>> _logLines = [];
 
     public MessageReceived Received { get; } = received;
@@ -84,20 +87,103 @@ internal sealed class Attempt(MessageReceived received, int number)
     }
 
     public void HostDeferred(IReadOnlyList<Recipient> recipients, string error, int errno, RouteHost host, IPEndPoint server, string router,
-        string? proxy = null)
+        string? proxy = null, RetryError? type = null)
     {
         var address = server.Address.ToText();
-        Events.Add(new HostDeferred(Id, recipients, error, errno, host.Name, address, server.Port, router, SmtpTransport.Name, Number, proxy));
+        var cause = (type ?? RetryError.Other) with { FromMx = host.FromMx };
+        foreach (var recipient in recipients)
+            _causes[recipient.Address] = (cause, host.Name);
+        Events.Add(new HostDeferred(Id, recipients, error, errno, host.Name, address, server.Port, router, SmtpTransport.Name, Number, proxy,
+            ErrorType: cause.ToString()));
         foreach (var recipient in recipients)
             _logLines.Add(log => log.Deferred(Id, recipient.Address, router, SmtpTransport.Name, host.Name, address, server.Port, errno, error, proxy));
     }
 
-    public void Defer(Recipient recipient, string error) => _deferred[recipient.Address] = error;
+    /// <summary>
+    /// Leaves <paramref name="recipient"/> deferred by <paramref name="error"/>; its retry line is
+    /// chosen by <paramref name="type"/> at <paramref name="host"/>, or, without a type, by the
+    /// last <see cref="HostDeferred"/> that named it.
+    /// </summary>
+    public void Defer(Recipient recipient, string error, RetryError? type = null, string? host = null)
+    {
+        _deferred[recipient.Address] = error;
+        if (type is not null)
+            _causes[recipient.Address] = (type, host);
+    }
 
-    public void DnsFailed(string lookup) => Events.Add(new DnsFailed(Id, lookup, Number));
+    /// <summary>
+    /// A host's address lookup failed for now: <paramref name="recipients"/>, should nothing else
+    /// settle or defer them, take their retry line by the <c>lookup</c> error at that host.
+    /// </summary>
+    public void LookupFailed(IReadOnlyList<Recipient> recipients, string host)
+    {
+        foreach (var recipient in recipients)
+            _causes[recipient.Address] = (new RetryError(RetryErrorKind.Lookup), host);
+    }
 
-    public void DaneFailed(string reason, RouteHost host, IPEndPoint server) =>
-        Events.Add(new DaneFailed(Id, reason, host.Name, server.Address.ToText(), server.Port, Number));
+    /// <summary>Records a <c>dns:fail</c>; <paramref name="type"/> when the failure defers recipients itself, as their retry line's error type.</summary>
+    public void DnsFailed(string lookup, RetryError? type = null) => Events.Add(new DnsFailed(Id, lookup, Number, type?.ToString()));
+
+    /// <summary>What the message asks of TLS (RFC 8689), known once its content is read.</summary>
+    public Tls.TlsRequest TlsRequest { get; set; }
+
+    // REQUIRETLS: per recipient, how many hosts refused it for want of what REQUIRETLS demands,
+    // the last refusal, and the host that gave it.
+    private readonly Dictionary<string, (int Count, string Error, string Host)> _requireTlsRefusals = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// A host could not take the REQUIRETLS message as RFC 8689 §4.2.1 demands (its MX record not
+    /// validated, no verified TLS session, no REQUIRETLS offered): nothing was sent to it, and it
+    /// is recorded as deferring the recipients (<c>msg:host:defer</c>, <c>tls_required</c>) while
+    /// the other hosts are tried. When every host refused so, <see cref="Finish"/> fails them.
+    /// </summary>
+    public void RequireTlsRefused(IReadOnlyList<Recipient> recipients, string error, RouteHost host, IPEndPoint server, string router,
+        string? proxy = null)
+    {
+        HostDeferred(recipients, error, 0, host, server, router, proxy, new RetryError(RetryErrorKind.TlsRequired));
+        foreach (var recipient in recipients)
+            _requireTlsRefusals[recipient.Address] = (_requireTlsRefusals.GetValueOrDefault(recipient.Address).Count + 1, error, host.Name);
+    }
+
+    // RFC 8689 §4.2.1: once no host is left that meets REQUIRETLS's demands, the message is not
+    // sent and its sender gets a non-delivery report, at once rather than at the end of the
+    // retry rules. That holds for a recipient only when every host failure it met in this
+    // attempt was such a refusal and it is still deferred by the last one (a server's own
+    // deferral would have replaced it); a host that could not be reached or looked up for now
+    // might still meet them, so the recipient then waits for its retry as usual.
+    private void FailRequireTlsRefusals()
+    {
+        if (!Received.RequireTls || ClaimRanOut || Events.OfType<DnsFailed>().Any())
+            return;
+        foreach (var (address, (count, error, host)) in _requireTlsRefusals)
+        {
+            if (!_deferred.TryGetValue(address, out var deferred) || deferred != error
+                || Events.OfType<HostDeferred>().Count(e => e.Recipients.Any(r => r.Address == address)) != count)
+                continue;
+            var recipient = Received.Recipients.First(r => r.Address == address);
+            _deferred.Remove(address);
+            Events.Add(new RecipientFailed(Id, recipient, error, host, null, 0, "", SmtpTransport.Name, Number));
+            Failures.Add(new BounceFailure(recipient, error, host));
+            _logLines.Add(log => log.Failed(Id, address, null, SmtpTransport.Name, error));
+        }
+    }
+
+    /// <summary>Records a <c>dane:fail</c>; <paramref name="resultType"/> and <paramref name="tlsa"/> for one decided before connecting, which a TLS report counts.</summary>
+    public void DaneFailed(string reason, RouteHost host, IPEndPoint server, string? resultType = null, IReadOnlyList<string>? tlsa = null) =>
+        Events.Add(new DaneFailed(Id, reason, host.Name, server.Address.ToText(), server.Port, Number, resultType,
+            resultType is null ? null : Tls.TlsRptNames.Tlsa, resultType is null ? null : [host.Name.TrimEnd('.').ToLowerInvariant()],
+            resultType is null ? null : tlsa ?? []));
+
+    /// <summary>
+    /// Records an <c>sts:fail</c>: MTA-STS discovery failed for <paramref name="domain"/>
+    /// (<paramref name="sts"/>, <paramref name="host"/> and <paramref name="server"/> null), or a
+    /// host under <paramref name="sts"/> did not meet it; <paramref name="connection"/> for a
+    /// <c>testing</c> session that carried the mail.
+    /// </summary>
+    public void StsFailed(string reason, string resultType, string domain, Sts.StsHost? sts, RouteHost? host, IPEndPoint? server,
+        SmtpClientConnection? connection = null) =>
+        Events.Add(new StsFailed(Id, reason, domain, sts?.Policy.ModeText, host?.Name, server?.Address.ToText(), server?.Port ?? 0, Number,
+            connection?.Id, resultType, Tls.TlsRptNames.Sts, [domain], sts?.Policy.Lines, connection?.LocalEndPoint.Address.ToText()));
 
     /// <summary>An operator gave the message up: every pending recipient fails, as Exim's <c>-Mg</c> words it.</summary>
     public void Cancel(IReadOnlyList<Recipient> pending, string by)
@@ -119,13 +205,47 @@ internal sealed class Attempt(MessageReceived received, int number)
     public void Record(TransportResult result, SmtpClientConnection connection, RouteHost host, Route route)
     {
         var delivery = new HostDelivery(host, connection.Key.Server, connection.LocalEndPoint, route.RouterName, connection.Id, connection.Proxy,
-            connection.Tls);
+            connection.Tls, connection.Tls is null || Sts.StsSessionCheck.Failure(connection.Key, connection.Tls) is not null
+                ? null // in the clear, or an MTA-STS testing session that failed: its sts:fail counted it
+                : Tls.TlsReportPolicy.Of(connection.Key));
         foreach (var outcome in result.Recipients)
             Record(outcome, delivery);
+        foreach (var outcome in result.Recipients.Where(o => o.Status == RecipientStatus.Delivered))
+            Delivered.Add((new DsnRecipient(outcome.Recipient, outcome.Reply, host.Name), result.DsnOffered));
+    }
+
+    /// <summary>The recipients delivered in this attempt, each with whether its server offered DSN, for success notifications.</summary>
+    public List<(DsnRecipient Recipient, bool DsnOffered)> Delivered { get; } = [];
+
+    /// <summary>
+    /// The recipients a finished attempt leaves deferred (its <c>msg:defer</c>'s), each with its
+    /// last error, the server that gave it when one did, and when its retry line gives up on it
+    /// (the line <see cref="Finish"/> chose it by; cutoffs count from the message's arrival).
+    /// </summary>
+    public IReadOnlyList<DsnRecipient> Delayed(RetryConfiguration retry)
+    {
+        if (Events.OfType<MessageDeferred>().LastOrDefault() is not { } deferred)
+            return [];
+        return deferred.Pending.Select(r =>
+        {
+            var (type, host) = _causes.TryGetValue(r.Address, out var cause) ? cause : (RetryError.Other, null);
+            var giveUp = Received.ReceivedAt + retry.For(r.Address, host, Received.Sender, type).Schedule.GiveUpAfter;
+            return new DsnRecipient(r, _deferred.GetValueOrDefault(r.Address, deferred.EventData), host, giveUp);
+        }).ToList();
+    }
+
+    /// <summary>
+    /// Records the delay warning sent for <paramref name="delayed"/> (<c>msg:delay-warning</c>),
+    /// just before the attempt's <c>msg:defer</c>, which stays the attempt's last event.
+    /// </summary>
+    public void WarnedOfDelay(IReadOnlyList<Recipient> delayed, int warnings, string delay, string warningId)
+    {
+        var at = Events.FindLastIndex(e => e is MessageDeferred);
+        Events.Insert(at < 0 ? Events.Count : at, new DelayWarningSent(Id, delayed, warnings, delay, warningId, Number));
     }
 
     private sealed record HostDelivery(RouteHost Host, IPEndPoint Server, IPEndPoint Local, string RouterName, string ConnectionId,
-        Socks.SocksProxy? Proxy, Tls.TlsSessionInfo? Tls);
+        Socks.SocksProxy? Proxy, Tls.TlsSessionInfo? Tls, (string Type, string? Domain, IReadOnlyList<string>? Strings)? TlsPolicy);
 
     private void Record(RecipientOutcome outcome, HostDelivery via)
     {
@@ -137,7 +257,8 @@ internal sealed class Attempt(MessageReceived received, int number)
             case RecipientStatus.Delivered:
                 Events.Add(new RecipientDelivered(Id, recipient, outcome.Reply, via.Host.Name, address, via.Server.Port,
                     via.Local.Address.ToText(), via.Local.Port, via.RouterName, SmtpTransport.Name, via.ConnectionId, Number, proxy,
-                    via.Tls?.LogText, via.Tls?.CertificateVerified, via.Tls?.Dane ?? false, via.Tls?.TlsaUsage ?? 0, via.Host.DnssecAuthenticated));
+                    via.Tls?.LogText, via.Tls?.CertificateVerified, via.Tls?.Dane ?? false, via.Tls?.TlsaUsage ?? 0, via.Host.DnssecAuthenticated,
+                    via.TlsPolicy?.Type, via.TlsPolicy is { } policy ? policy.Domain ?? recipient.Domain : null, via.TlsPolicy?.Strings));
                 _logLines.Add(log => log.Delivered(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port,
                     outcome.Reply, proxy, via.Tls?.LogText, via.Tls?.CertificateVerified));
                 break;
@@ -147,9 +268,10 @@ internal sealed class Attempt(MessageReceived received, int number)
                 _logLines.Add(log => log.Failed(Id, recipient.Address, via.RouterName, SmtpTransport.Name, outcome.Reply));
                 break;
             default:
-                Defer(recipient, outcome.Reply);
+                var cause = (outcome.Error ?? RetryError.Other) with { FromMx = via.Host.FromMx };
+                Defer(recipient, outcome.Reply, cause, via.Host.Name);
                 Events.Add(new RecipientDeferred(Id, recipient, outcome.Reply, 0, via.Host.Name, address, via.Server.Port, via.RouterName,
-                    SmtpTransport.Name, Number, proxy));
+                    SmtpTransport.Name, Number, proxy, ErrorType: cause.ToString()));
                 _logLines.Add(log => log.Deferred(Id, recipient.Address, via.RouterName, SmtpTransport.Name, via.Host.Name, address, via.Server.Port, 0, outcome.Reply, proxy));
                 break;
         }
@@ -160,31 +282,58 @@ internal sealed class Attempt(MessageReceived received, int number)
     /// the retry rules have run out; with none left the message completes. An attempt stopped by
     /// its claim running out leaves them due at once: the next claim goes on where it stopped.
     /// </summary>
-    public void Finish(IReadOnlyList<object> history, RetrySchedule retry, DateTimeOffset now)
+    public void Finish(IReadOnlyList<object> history, RetryConfiguration retry, DateTimeOffset now)
     {
+        FailRequireTlsRefusals();
         if (_deferred.Count > 0)
         {
-            var next = ClaimRanOut ? now : retry.Next(Received.ReceivedAt, now);
+            // Each recipient's retry line is the first that matches it, and the host and type of
+            // its latest deferral (Exim's retry section); cutoffs count from the message's arrival.
+            // The message is due again at the earliest of its recipients' next times; a recipient
+            // whose rules have run out fails.
             var pending = Received.Recipients.Where(r => _deferred.ContainsKey(r.Address)).ToList();
+            DateTimeOffset? next = null;
+            RetryLine? rule = null;
+            var expired = new List<Recipient>();
+            foreach (var recipient in pending)
+            {
+                var (type, host) = _causes.TryGetValue(recipient.Address, out var cause) ? cause : (RetryError.Other, null);
+                var line = retry.For(recipient.Address, host, Received.Sender, type);
+                var at = ClaimRanOut ? now : line.Schedule.Next(Received.ReceivedAt, now);
+                if (at is null)
+                    expired.Add(recipient);
+                else if (next is null || at < next)
+                    (next, rule) = (at, line);
+            }
+
             if (next is not null)
             {
-                Events.Add(new MessageDeferred(Id, pending, next.Value, Number, _deferred.Values.Last()));
+                var waiting = pending.Except(expired).ToList();
+                FailExpired(expired);
+                Events.Add(new MessageDeferred(Id, waiting, next.Value, Number, _deferred[waiting[^1].Address],
+                    RetryRule: ClaimRanOut ? null : rule!.Text));
                 return;
             }
 
-            foreach (var recipient in pending)
-            {
-                var error = $"retry timeout exceeded: {_deferred[recipient.Address]}";
-                Events.Add(new RecipientFailed(Id, recipient, error, null, null, 0, "", SmtpTransport.Name, Number));
-                Failures.Add(new BounceFailure(recipient, error, null, Expired: true));
-                _logLines.Add(log => log.Failed(Id, recipient.Address, null, SmtpTransport.Name, error));
-            }
+            FailExpired(expired);
         }
 
         var all = history.Concat(Events).ToList();
         Events.Add(new MessageCompleted(Id, all.OfType<RecipientDelivered>().Count(),
             all.OfType<RecipientFailed>().Count() + all.OfType<RecipientFailedInternally>().Count()));
         _logLines.Add(log => log.Completed(Id));
+    }
+
+    // The recipients whose retry rules have run out fail, reported as Exim words it.
+    private void FailExpired(List<Recipient> expired)
+    {
+        foreach (var recipient in expired)
+        {
+            var error = $"retry timeout exceeded: {_deferred[recipient.Address]}";
+            Events.Add(new RecipientFailed(Id, recipient, error, null, null, 0, "", SmtpTransport.Name, Number));
+            Failures.Add(new BounceFailure(recipient, error, null, Expired: true));
+            _logLines.Add(log => log.Failed(Id, recipient.Address, null, SmtpTransport.Name, error));
+        }
     }
 
     /// <summary>Notes the bounce made for this attempt's failures, for the main log.</summary>

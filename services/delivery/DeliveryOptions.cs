@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using Pipeline.Infrastructure.Lists;
 using static Pipeline.Infrastructure.Configuration.SettingsExtensions;
 
@@ -22,6 +23,22 @@ public sealed class DeliveryOptions
     /// <c>F,2h,15m; G,16h,1h,1.5; F,4d,6h</c>, Exim's default rule.
     /// </summary>
     public string RetryRules { get; set; } = "F,2h,15m; G,16h,1h,1.5; F,4d,6h";
+
+    /// <summary>
+    /// Exim's retry section: lines <c>pattern error [senders=list] rules</c>, tried in order; the
+    /// first whose pattern matches the deferred recipient (or, for host errors, the host's name or
+    /// the recipient's domain) and whose error name matches the error that deferred it gives
+    /// the rules. <see cref="RetryRules"/> is the last line, <c>* *</c>. Example:
+    /// <c>*.example.com rcpt_4xx F,1h,5m; G,1d,15m,2</c>. Errors: <c>*</c>, <c>refused</c>,
+    /// <c>timeout_connect</c>, <c>timeout</c> (each also <c>_MX</c>/<c>_A</c>), <c>mail_4xx</c>,
+    /// <c>rcpt_4xx</c>, <c>data_4xx</c> (<c>4Nx</c>, <c>4NN</c>), <c>lost_connection</c>,
+    /// <c>auth_failed</c>, <c>tls_required</c>, <c>lookup</c>. Empty by default.
+    /// </summary>
+    public List<string> Retry { get; set; } = [];
+
+    /// <summary>The parsed <see cref="Retry"/> lines and <see cref="RetryRules"/>.</summary>
+    /// <exception cref="FormatException">A line or the rules are malformed.</exception>
+    public global::Pipeline.Delivery.Retry.RetryConfiguration ParseRetry() => global::Pipeline.Delivery.Retry.RetryConfiguration.Parse(Retry, RetryRules);
 
     /// <summary>The port for MX hosts and route hosts given without one. Defaults to 25.</summary>
     public int Port { get; set; } = 25;
@@ -72,6 +89,17 @@ public sealed class DeliveryOptions
     /// </summary>
     public int BounceReturnSizeLimit { get; set; } = 100 * 1024;
 
+    /// <summary>
+    /// When the sender of a delayed message is warned (Exim's <c>delay_warning</c>): a
+    /// colon-separated list of up to 10 increasing times in the queue, such as <c>4h:8h:24h</c>;
+    /// past the last, the gap between the last two (or the only time) repeats. The warning is
+    /// an RFC 3464 report (<c>Action: delayed</c>) made at a delivery attempt that leaves
+    /// recipients deferred, never to the null sender, never against a recipient's NOTIFY, and
+    /// not for list, bulk or automatic mail (Exim's default <c>delay_warning_condition</c>).
+    /// Empty or <c>0</c>: never. Defaults to <c>24h</c>, Exim's default.
+    /// </summary>
+    public string DelayWarning { get; set; } = "24h";
+
     /// <summary>Servers never asked for STARTTLS (Exim's <c>hosts_avoid_tls</c>). Default: none.</summary>
     public List<string> HostsAvoidTls { get; set; } = [];
 
@@ -94,6 +122,24 @@ public sealed class DeliveryOptions
     /// </summary>
     public string TlsVerifyCertificates { get; set; } = "system";
 
+    /// <summary>
+    /// The CAs of <see cref="TlsVerifyCertificates"/>, read from the file at first use (by SMTP
+    /// sessions and MTA-STS policy fetches alike); null for the system's store.
+    /// </summary>
+    internal X509Certificate2Collection? TrustedCertificates => _trusted.Value;
+
+    private readonly Lazy<X509Certificate2Collection?> _trusted;
+
+    /// <summary>Options with Exim's defaults.</summary>
+    public DeliveryOptions() => _trusted = new(() =>
+    {
+        if (TlsVerifyCertificates == "system")
+            return null;
+        var trust = new X509Certificate2Collection();
+        trust.ImportFromPemFile(TlsVerifyCertificates);
+        return trust;
+    });
+
     /// <summary>Servers whose certificate must verify, or the TLS session fails (Exim's <c>tls_verify_hosts</c>). Default: none.</summary>
     public List<string> TlsVerifyHosts { get; set; } = [];
 
@@ -111,6 +157,28 @@ public sealed class DeliveryOptions
 
     /// <summary>Servers that get mail only under DANE (Exim's <c>hosts_require_dane</c>). Default: none.</summary>
     public List<string> HostsRequireDane { get; set; } = [];
+
+    /// <summary>
+    /// MTA-STS (RFC 8461) for mail routed by MX: a recipient domain that publishes a
+    /// <c>_mta-sts</c> TXT record and a policy at <c>https://mta-sts.domain/.well-known/mta-sts.txt</c>
+    /// gets its mail, in mode <c>enforce</c>, only at MX hosts the policy names and only over TLS
+    /// with a certificate that verifies against <see cref="TlsVerifyCertificates"/> and names the
+    /// host; anything less defers the host, never falling back to the clear. Mode
+    /// <c>testing</c> checks the same, records what fails (<c>sts:fail</c>) and delivers all the
+    /// same. Where DANE applies to a host (validated TLSA records) DANE decides and the policy
+    /// does not (RFC 8461 §2). Routes of <see cref="Routes"/> are not subject to it. Defaults to
+    /// true, as the RFC would have senders do.
+    /// </summary>
+    public bool MtaSts { get; set; } = true;
+
+    /// <summary>The port MTA-STS policies are fetched from, on <c>mta-sts.domain</c>. Defaults to 443, HTTPS's port; tests use another.</summary>
+    public int MtaStsPort { get; set; } = 443;
+
+    /// <summary>How long fetching one MTA-STS policy may take, connection and body included. Defaults to 1 minute, RFC 8461 §3.3's suggestion.</summary>
+    public TimeSpan MtaStsFetchTimeout { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>SMTP TLS Reporting (RFC 8460): the <c>Delivery:TlsReports</c> section. Off by default.</summary>
+    public TlsReports.TlsReportOptions TlsReports { get; set; } = new();
 
     internal HostList TryDane { get; private set; } = new([]);
 
@@ -153,6 +221,12 @@ public sealed class DeliveryOptions
 
     /// <summary>How long to wait for a reply to a command (Exim's <c>command_timeout</c>). Defaults to 5 minutes, Exim's default.</summary>
     public TimeSpan CommandTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// With a server that offers CHUNKING (RFC 3030), the message goes in BDAT chunks of at most
+    /// this many bytes, the last marked LAST, instead of DATA. Defaults to 1 MiB; at least 1.
+    /// </summary>
+    public int BdatChunkSize { get; set; } = 1024 * 1024;
 
     /// <summary>How long to wait for the reply after the data (Exim's <c>final_timeout</c>). Defaults to 10 minutes, Exim's default.</summary>
     public TimeSpan FinalTimeout { get; set; } = TimeSpan.FromMinutes(10);
@@ -223,6 +297,7 @@ public sealed class DeliveryOptions
         Require(Routes.All(r => r.Interface is null || r.Interface.All(i => System.Net.IPAddress.TryParse(i, out _))),
             "Delivery:Routes:N:Interface must list IP addresses");
         Require(ConnectionMaxMessages > 0, "Delivery:ConnectionMaxMessages must be positive");
+        Require(BdatChunkSize > 0, "Delivery:BdatChunkSize must be positive");
         Require(ConnectionIdleTimeout >= TimeSpan.Zero, "Delivery:ConnectionIdleTimeout must not be negative");
         Require(ClaimLease >= TimeSpan.FromSeconds(1), "Delivery:ClaimLease must be at least 1 second");
         Require(ShutdownGrace >= TimeSpan.Zero && ShutdownGrace < TimeSpan.FromSeconds(30), "Delivery:ShutdownGrace must be between 0 and 30 seconds");
@@ -242,6 +317,24 @@ public sealed class DeliveryOptions
         SocksProxies = proxies;
         try
         {
+            Bounces.DelayWarningSchedule.Parse(DelayWarning);
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException($"Delivery:DelayWarning: {e.Message}");
+        }
+
+        try
+        {
+            ParseRetry();
+        }
+        catch (FormatException e)
+        {
+            throw new InvalidOperationException(e.Message);
+        }
+
+        try
+        {
             TreatAsLocal = new DomainList(HostsTreatAsLocal);
         }
         catch (FormatException e)
@@ -259,6 +352,9 @@ public sealed class DeliveryOptions
         VerifyHosts = Hosts(TlsVerifyHosts, nameof(TlsVerifyHosts));
         VerifyCertHostnames = Hosts(TlsVerifyCertHostnames, nameof(TlsVerifyCertHostnames));
         TryVerifyHosts = Hosts(TlsTryVerifyHosts, nameof(TlsTryVerifyHosts));
+        Require(MtaStsPort is > 0 and < 65536, "Delivery:MtaStsPort must be a port number");
+        Require(MtaStsFetchTimeout > TimeSpan.Zero, "Delivery:MtaStsFetchTimeout must be positive");
+        TlsReports.Validate();
         Require(TlsVerifyCertificates == "system" || File.Exists(TlsVerifyCertificates),
             $"Delivery:TlsVerifyCertificates: no file {TlsVerifyCertificates}");
 
@@ -266,6 +362,13 @@ public sealed class DeliveryOptions
         {
             Require(Routes[i].Domains.Count > 0, $"Delivery:Routes:{i}:Domains is empty");
             Require(Routes[i].Hosts.Count > 0, $"Delivery:Routes:{i}:Hosts is empty");
+            Require((Routes[i].AuthUser is null) == (Routes[i].AuthPassword is null),
+                $"Delivery:Routes:{i}: AuthUser and AuthPassword go together");
+            Require(Routes[i].AuthUser is null || (Routes[i].AuthUser!.Length > 0 && !Routes[i].AuthUser!.Any(char.IsControl)),
+                $"Delivery:Routes:{i}:AuthUser must be a non-empty name without control characters");
+            // The password itself is never part of an error.
+            Require(Routes[i].AuthPassword is null || (Routes[i].AuthPassword!.Length > 0 && !Routes[i].AuthPassword!.Any(char.IsControl)),
+                $"Delivery:Routes:{i}:AuthPassword must be non-empty, without control characters");
         }
     }
 
@@ -294,4 +397,15 @@ public sealed class RouteOptions
 
     /// <summary>The local addresses to send from for this route, instead of <c>Delivery:Interface</c>.</summary>
     public List<string>? Interface { get; set; }
+
+    /// <summary>
+    /// The user name for SMTP AUTH (RFC 4954) with this route's hosts, as Exim's plaintext client
+    /// authenticators send it (<c>client_send</c>): PLAIN when the server offers it, else LOGIN,
+    /// only under TLS. Without TLS, or when the server refuses the credentials, the host is
+    /// deferred (retry errors <c>tls_required</c> and <c>auth_failed</c>). Default: none, no AUTH.
+    /// </summary>
+    public string? AuthUser { get; set; }
+
+    /// <summary>The password that goes with <see cref="AuthUser"/>; never logged. Required with it.</summary>
+    public string? AuthPassword { get; set; }
 }

@@ -40,6 +40,8 @@ public sealed class DeliveryRole : PipelineRole
         // The hot hand-off: ingress, when it runs in this process too, leaves what it commits here.
         services.Replace(ServiceDescriptor.Singleton(sp => new CommittedMessages(true, sp.GetRequiredService<TimeProvider>())));
         services.AddSingleton<Router>();
+        services.TryAddSingleton<Sts.IStsPolicySource, Sts.StsPolicyFetcher>();
+        services.AddSingleton<Sts.StsPolicies>();
         services.AddSingleton(sp => new LocalHost(options, sp.GetService<SmtpListeners>()));
         services.AddSingleton<SmtpTransport>();
         services.AddSingleton<ConnectionPool>();
@@ -61,6 +63,12 @@ public sealed class DeliveryRole : PipelineRole
         services.AddHostedService(sp => sp.GetRequiredService<ClaimHeartbeat>());
         services.AddSingleton<QueueRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
+        if (options.TlsReports.Enable)
+        {
+            services.AddSingleton<TlsReports.TlsSessionCounts>();
+            services.AddSingleton<TlsReports.TlsReportSender>();
+            services.AddHostedService<TlsReports.TlsReportScheduler>();
+        }
     }
 
     /// <inheritdoc />

@@ -12,6 +12,7 @@ using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Signing;
 using Pipeline.Delivery.Smtp;
+using Pipeline.Delivery.Sts;
 using Pipeline.Delivery.Tls;
 using Pipeline.Infrastructure.Dns;
 using Pipeline.Infrastructure.Logging;
@@ -29,11 +30,15 @@ namespace Pipeline.Delivery;
 public sealed class MessageDeliverer(
     IDocumentStore store, RawMessageStore raw, CommittedMessages handOff, Router router, LocalHost localHost, SmtpTransport transport, ConnectionPool pool, ServerSlots slots,
     IEventAction eventAction, HostRetry hostRetry, OutcomeCommitter committer, DeliveryOptions options, DkimSigning signing, MainLog mainLog,
-    TimeProvider clock, ILogger<MessageDeliverer> log)
+    StsPolicies sts, TimeProvider clock, ILogger<MessageDeliverer> log)
 {
     private readonly ServerDelivery _servers = new(transport, pool, slots, new ConnectionOpener(transport, eventAction, hostRetry, options), hostRetry);
 
-    private readonly RetrySchedule _retry = RetrySchedule.Parse(options.RetryRules);
+    private readonly RetryConfiguration _retry = options.ParseRetry();
+
+    private static readonly RetryError Lookup = new(RetryErrorKind.Lookup);
+
+    private readonly DelayWarningSchedule _delayWarning = DelayWarningSchedule.Parse(options.DelayWarning);
 
     /// <summary>
     /// Makes one attempt; throws only when nothing could be recorded. A <paramref name="forced"/>
@@ -88,6 +93,9 @@ public sealed class MessageDeliverer(
 
             attempt.Finish(message.History, _retry, clock.GetUtcNow());
             var bounce = BounceFor(received, content, attempt);
+            // One report of each kind per attempt, for all its recipients (RFC 3464 §2).
+            OutcomeCommitter.Bounce[] reports =
+                [.. new[] { bounce, DelayWarningFor(message.History, received, content, attempt), SuccessFor(received, content, attempt) }.OfType<OutcomeCommitter.Bounce>()];
 
             // The event action sees the attempt's other events before they are recorded; their
             // results veto nothing. (tcp:connect, smtp:connect and tls:cert went to it as they happened.)
@@ -106,7 +114,7 @@ public sealed class MessageDeliverer(
                 }
             }
 
-            await CommitOutcomeAsync(messageId, message.Version + attempt.Events.Count, attempt, bounce, cancellationToken).ConfigureAwait(false);
+            await CommitOutcomeAsync(messageId, message.Version + attempt.Events.Count, attempt, reports, cancellationToken).ConfigureAwait(false);
             DeliveryMetrics.Recorded(attempt.Events, bounce is not null, startedAt, span);
         }
         catch
@@ -153,7 +161,7 @@ public sealed class MessageDeliverer(
     // Appends an attempt's outcome, again and again while the store's failure is transient:
     // the expected version still guards it, so a retry after a commit that did happen (its
     // answer lost) fails as a conflict instead of recording the attempt twice.
-    private async Task CommitOutcomeAsync(string messageId, long expectedVersion, Attempt attempt, OutcomeCommitter.Bounce? bounce,
+    private async Task CommitOutcomeAsync(string messageId, long expectedVersion, Attempt attempt, IReadOnlyList<OutcomeCommitter.Bounce> reports,
         CancellationToken cancellationToken)
     {
         var started = clock.GetTimestamp();
@@ -161,7 +169,7 @@ public sealed class MessageDeliverer(
         {
             try
             {
-                await committer.CommitAsync(messageId, expectedVersion, attempt.Events.ToArray(), attempt.Connections, bounce, cancellationToken)
+                await committer.CommitAsync(messageId, expectedVersion, attempt.Events.ToArray(), attempt.Connections, reports, cancellationToken)
                     .ConfigureAwait(false);
                 return;
             }
@@ -191,8 +199,8 @@ public sealed class MessageDeliverer(
         attempt.Finish(message.History, _retry, clock.GetUtcNow());
         var content = await raw.ReadAsync(messageId, cancellationToken).ConfigureAwait(false);
         var bounce = BounceFor(received, content, attempt);
-        await committer.CommitAsync(messageId, message.Version + attempt.Events.Count, attempt.Events.ToArray(), attempt.Connections, bounce,
-            cancellationToken).ConfigureAwait(false);
+        await committer.CommitAsync(messageId, message.Version + attempt.Events.Count, attempt.Events.ToArray(), attempt.Connections,
+            bounce is null ? [] : [bounce], cancellationToken).ConfigureAwait(false);
         attempt.WriteMainLog(mainLog);
         return true;
     }
@@ -227,16 +235,61 @@ public sealed class MessageDeliverer(
         if (failures.Count == 0)
             return null;
         var now = clock.GetUtcNow();
-        var data = BounceMessage.Create(received, content ?? [], failures, options.HeloData, options.BounceReturnSizeLimit, now);
-        var bounce = new MessageReceived(MessageIds.New(now), ConnectionId: "", Sender: "", [Recipient.Parse(received.Sender)], data.Length,
+        // RFC 8689 §5: the report of a REQUIRETLS message would need REQUIRETLS on its own way
+        // back, which that path may not offer; it is redacted instead (none of the original's
+        // header or body), so that it may go without.
+        var data = BounceMessage.Create(received, received.RequireTls ? [] : content ?? [], failures, options.HeloData, options.BounceReturnSizeLimit, now);
+        return Report(received, data, now, attempt);
+    }
+
+    // The delay warning (Exim's delay_warning) this attempt calls for: only when it leaves
+    // recipients deferred and the message's time in the queue has passed a time of
+    // Delivery:DelayWarning that no warning in its history has counted yet. Its msg:delay-warning
+    // goes in the attempt's outcome, under the stream's expected version: of two workers that
+    // tried the message at once, only the one whose outcome is stored sends it.
+    private OutcomeCommitter.Bounce? DelayWarningFor(IReadOnlyList<object> history, MessageReceived received, byte[]? content, Attempt attempt)
+    {
+        if (_delayWarning.IsNever || received.Sender.Length == 0 || attempt.Events.LastOrDefault() is not MessageDeferred)
+            return null;
+        var now = clock.GetUtcNow();
+        var sent = history.OfType<DelayWarningSent>().Select(w => w.Warnings).DefaultIfEmpty(0).Max();
+        if (_delayWarning.Due(now - received.ReceivedAt, sent) is not { } due)
+            return null;
+        var delayed = DelayWarningMessage.Reportable(received, content, attempt.Delayed(_retry));
+        if (delayed.Count == 0)
+            return null;
+        // Redacted for a REQUIRETLS message, as its bounce is (RFC 8689 §5).
+        var data = DelayWarningMessage.Create(received, received.RequireTls ? [] : content, delayed, due.Delay, options.HeloData, now);
+        var warning = Report(received, data, now, attempt);
+        attempt.WarnedOfDelay([.. delayed.Select(d => d.Recipient)], due.Count, DelayWarningSchedule.Words(due.Delay), warning.Received.MessageId);
+        return warning;
+    }
+
+    // The success notification this attempt calls for: recipients with NOTIFY=SUCCESS that went
+    // to a server without DSN (relayed); a server with DSN got the parameters and reports itself.
+    private OutcomeCommitter.Bounce? SuccessFor(MessageReceived received, byte[]? content, Attempt attempt)
+    {
+        var relayed = SuccessMessage.Reportable(received, attempt.Delivered);
+        if (relayed.Count == 0)
+            return null;
+        var now = clock.GetUtcNow();
+        return Report(received, SuccessMessage.Create(received, received.RequireTls ? [] : content, relayed, options.HeloData, now), now, attempt);
+    }
+
+    // A report to the sender, queued like any message, from the null sender so that it can never
+    // bounce in turn.
+    private static OutcomeCommitter.Bounce Report(MessageReceived received, byte[] data, DateTimeOffset now, Attempt attempt)
+    {
+        var report = new MessageReceived(MessageIds.New(now), ConnectionId: "", Sender: "", [Recipient.Parse(received.Sender)], data.Length,
             HostAddress: "", HostPort: 0, Helo: null, Protocol: "local", InterfaceAddress: "", InterfacePort: 0, now,
             SmtpUtf8: received.SmtpUtf8);
-        attempt.Bounced(bounce);
-        return new OutcomeCommitter.Bounce(bounce, data);
+        attempt.Bounced(report);
+        return new OutcomeCommitter.Bounce(report, data);
     }
 
     private async Task DeliverAllAsync(Attempt attempt, List<Recipient> pending, byte[] content, CancellationToken cancellationToken)
     {
+        attempt.TlsRequest = RequireTls.Of(attempt.Received, content);
         // Each domain is routed once per attempt, so that its recipients share one order of its
         // equal MX hosts, and so one transaction.
         var routes = new Dictionary<string, RoutingResult>(StringComparer.OrdinalIgnoreCase);
@@ -244,14 +297,17 @@ public sealed class MessageDeliverer(
         foreach (var recipient in pending)
         {
             if (!routes.TryGetValue(recipient.Domain, out var routing))
-                routes[recipient.Domain] = routing = await router.RouteAsync(recipient.Domain, cancellationToken).ConfigureAwait(false);
+            {
+                routes[recipient.Domain] = routing = await RouteAsync(attempt, recipient.Domain, cancellationToken).ConfigureAwait(false);
+                // One dns:fail per failed lookup, however many recipients it defers.
+                if (routing is { Route: null, Temporary: true })
+                    attempt.DnsFailed($"{recipient.Domain} MX: {routing.Error}", Lookup);
+            }
+
             if (routing.Route is null)
             {
                 if (routing.Temporary)
-                {
-                    attempt.DnsFailed($"{recipient.Domain} MX: {routing.Error}");
-                    attempt.Defer(recipient, routing.Error!);
-                }
+                    attempt.Defer(recipient, routing.Error!, Lookup);
                 else
                     attempt.FailInternally(recipient, routing.Error!, "dnslookup");
                 continue;
@@ -264,6 +320,20 @@ public sealed class MessageDeliverer(
 
         foreach (var (route, recipients) in groups.Values)
             await DeliverRouteAsync(attempt, route, recipients, content, cancellationToken).ConfigureAwait(false);
+    }
+
+    // Routes a domain. A route by MX gets the domain's MTA-STS policy (RFC 8461), which
+    // Delivery:Routes, the operator's own choice of hosts, does not; a failed discovery of one
+    // is recorded, and delivery goes on as without it.
+    private async Task<RoutingResult> RouteAsync(Attempt attempt, string domain, CancellationToken cancellationToken)
+    {
+        var routing = await router.RouteAsync(domain, cancellationToken).ConfigureAwait(false);
+        if (routing.Route is not { RouterName: "dnslookup" } route
+            || await sts.DiscoverAsync(domain, cancellationToken).ConfigureAwait(false) is not { } discovery)
+            return routing;
+        if (discovery.ResultType is { } failure)
+            attempt.StsFailed(discovery.Failure ?? failure, failure, discovery.Domain, null, null, null);
+        return routing with { Route = route with { Sts = discovery } };
     }
 
     // Tries the route's hosts in order until one settles the recipients. Hosts of one
@@ -326,7 +396,13 @@ public sealed class MessageDeliverer(
             {
                 lastError = $"host lookup for {host.Name} did not complete ({addresses.Status})";
                 if (addresses.Status == DnsStatus.TemporaryFailure)
-                    attempt.DnsFailed($"{host.Name} A/AAAA: {addresses.Error ?? "no answer"}");
+                {
+                    // Exim's "lookup" retry error: a host's address lookup failed for now. Its
+                    // recipients wait by that line unless a later host defers them otherwise.
+                    attempt.DnsFailed($"{host.Name} A/AAAA: {addresses.Error ?? "no answer"}", Lookup);
+                    attempt.LookupFailed(recipients, host.Name);
+                }
+
                 continue;
             }
 
@@ -337,19 +413,41 @@ public sealed class MessageDeliverer(
             foreach (var address in addresses.Records)
             {
                 var server = new IPEndPoint(address, host.Port);
-                var policy = TlsHostPolicy.For(options, host.Name, address);
+                // RFC 8689: REQUIRETLS tightens the TLS options, TLS-Required: No relaxes DANE's.
+                var policy = RequireTls.Apply(TlsHostPolicy.For(options, host.Name, address), attempt.TlsRequest);
+                if (attempt.TlsRequest == TlsRequest.Required && RequireTls.UnvalidatedHost(route, host) is { } unvalidated)
+                {
+                    attempt.RequireTlsRefused(recipients, unvalidated, host, server, route.RouterName);
+                    lastError = unvalidated;
+                    continue;
+                }
+
                 if (tlsa is null && DanePolicy.WantsTlsa(policy, daneEligible))
                     tlsa = await router.TlsaAsync(host, cancellationToken).ConfigureAwait(false);
                 var dane = DanePolicy.Decide(policy, host, daneEligible, tlsa);
                 if (dane.Error is { } daneError)
                 {
-                    attempt.DaneFailed(daneError, host, server);
-                    attempt.HostDeferred(recipients, daneError, 0, host, server, route.RouterName);
+                    attempt.DaneFailed(daneError, host, server, dane.ResultType, dane.Tlsa);
+                    attempt.HostDeferred(recipients, daneError, 0, host, server, route.RouterName, type: new RetryError(RetryErrorKind.TlsRequired));
                     lastError = daneError;
                     continue;
                 }
 
-                var key = ConnectionKey.For(server, route.InterfaceFor(address), host.Name, policy, dane.Requirement!);
+                // RFC 8461 §2: where DANE applies, MTA-STS does not; under enforce, a host the
+                // policy does not name is not used (§4.1), and TLS must verify (§4.2).
+                // TLS-Required: No (RFC 8689 §4.2.2) asks that the recipient's policy be ignored.
+                var stsHost = dane.Requirement!.RequiresTls || attempt.TlsRequest == TlsRequest.Optional ? null : route.Sts?.For(host.Name);
+                if (stsHost is { Enforce: true, MxMatches: false })
+                {
+                    var refused = StsSessionCheck.NotNamed(host.Name, stsHost);
+                    attempt.StsFailed(refused, TlsRptNames.ValidationFailure, stsHost.Domain, stsHost, host, server);
+                    attempt.HostDeferred(recipients, refused, 0, host, server, route.RouterName, type: new RetryError(RetryErrorKind.TlsRequired));
+                    lastError = refused;
+                    continue;
+                }
+
+                var key = ConnectionKey.For(server, route.InterfaceFor(address), host.Name, stsHost is null ? policy : policy.Under(stsHost),
+                    dane.Requirement!, stsHost, route.Auth);
                 if (await _servers.DeliverAsync(attempt, route, host, key, recipients, content, cancellationToken).ConfigureAwait(false) is not { } error)
                     return null;
                 lastError = error;

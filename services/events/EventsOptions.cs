@@ -24,6 +24,9 @@ public sealed class EventsOptions
 
     /// <summary>The webhook subscriptions: <c>[{ "Url": ..., "Names": [...], "Secret": ... }]</c>.</summary>
     public List<Webhooks.WebhookOptions> Webhooks { get; set; } = [];
+
+    /// <summary>The DMARC reports this pipeline sends as a receiver (<c>Events:DmarcReports</c>, docs/dmarc-reports.md).</summary>
+    public Dmarc.DmarcReportOptions DmarcReports { get; set; } = new();
 }
 
 /// <summary>One entry of <c>Events:ApiTokens</c>.</summary>

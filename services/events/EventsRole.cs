@@ -4,6 +4,8 @@ using Marten;
 using MassTransit;
 using Pipeline.Contracts.Queue;
 using Pipeline.Events.Bus;
+using Pipeline.Events.Dmarc;
+using Pipeline.Infrastructure.Dns;
 using Pipeline.Events.Projections;
 using Pipeline.Events.Replay;
 using Microsoft.AspNetCore.Builder;
@@ -76,6 +78,14 @@ public sealed class EventsRole : PipelineRole
         builder.Services.AddSingleton<WebhookDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<WebhookDispatcher>());
         builder.Services.AddSingleton<Replayer>();
+        options.DmarcReports.Validate();
+        builder.Services.AddSingleton(options.DmarcReports);
+        builder.Services.TryAddSingleton<IDnsResolver, DnsClientResolver>();
+        builder.Services.TryAddSingleton(builder.Configuration.GetSettings<DnsSettings>(DnsSettings.Section));
+        builder.Services.AddSingleton<DmarcHistory>();
+        builder.Services.AddSingleton<AggregateReporter>();
+        builder.Services.AddSingleton<FailureReporter>();
+        builder.Services.AddHostedService<DmarcReportService>();
     }
 
     /// <inheritdoc />
@@ -102,6 +112,7 @@ public sealed class EventsRole : PipelineRole
         EventEndpoints.Map(app);
         QueueEndpoints.Map(app);
         ProjectionEndpoints.Map(app);
+        DmarcEndpoints.Map(app);
         app.MapOpenApi(); // GET /openapi/v1.json
     }
 }

@@ -22,6 +22,7 @@ public sealed class openapi_document
             "/health", "/messages", "/messages/{id}", "/messages/{id}/events", "/messages/{id}/recipients", "/connections/{id}",
             "/connections/{id}/events", "/events", "/events/last", "/events/stream", "/queue", "/messages/{id}/retry",
             "/messages/{id}/cancel", "/projections", "/projections/{name}/rebuild", "/replay", "/stats/hourly",
+            "/dmarc/aggregate",
         ];
         Assert.Equal(expected.Order(), paths.EnumerateObject().Select(p => p.Name).Order());
 

@@ -7,7 +7,8 @@ namespace Pipeline.EndToEnd.Tests;
 
 /// <summary>
 /// Issue 15's secret scan: a pipeline holding every kind of secret it takes (an AUTH password,
-/// an API token, a webhook secret, a SOCKS password, a Redis password, a TLS private key) is
+/// an API token, a webhook secret, a SOCKS password, a Redis password, a route's AUTH password
+/// for its smarthost, a TLS private key) is
 /// run through what uses each, failures included (a wrong AUTH password, a wrong API token, a
 /// SOCKS proxy refusing the password). Then its whole output, every reply it gave, every
 /// webhook it sent and every row of its store are searched for each secret.
@@ -21,6 +22,7 @@ public sealed class secret_scan
     private const string WebhookSecret = "hook-Secret-5e4d3c2b";
     private const string SocksPassword = "socks-Secret-1a2b3c";
     private const string RedisPassword = "redis-Secret-6f7e8d";
+    private const string RoutePassword = "route-Secret-2e6f9d";
 
     [Fact]
     public async Task finds_no_secret_in_logs_replies_webhooks_or_the_store()
@@ -50,6 +52,8 @@ public sealed class secret_scan
             ["Events:Webhooks:0:Secret"] = WebhookSecret,
             ["Delivery:Routes:0:Domains:0"] = "*",
             ["Delivery:Routes:0:Hosts:0"] = $"127.0.0.1:{sink.Port}",
+            ["Delivery:Routes:0:AuthUser"] = "relay",
+            ["Delivery:Routes:0:AuthPassword"] = RoutePassword,
             ["Delivery:SocksProxy:0"] = proxy.Specification($"auth=name name=relay pass={SocksPassword}"),
             ["Policy:RedisServers:0"] = $"127.0.0.1:{FreePort.Next()}/0/{RedisPassword}",
         }));
@@ -97,7 +101,7 @@ public sealed class secret_scan
         var keyLine = File.ReadLines(pki.Key).Skip(1).First();
         var secrets = new[]
         {
-            AuthPassword, GuessedPassword, ApiToken, WrongToken, WebhookSecret, SocksPassword, RedisPassword, keyLine,
+            AuthPassword, GuessedPassword, ApiToken, WrongToken, WebhookSecret, SocksPassword, RedisPassword, RoutePassword, keyLine,
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0alice\0{AuthPassword}")), Convert.ToBase64String(Encoding.UTF8.GetBytes(GuessedPassword)),
         };
         foreach (var (place, text) in places)

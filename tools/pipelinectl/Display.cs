@@ -76,6 +76,9 @@ public static class Display
                 if (host.Length > 0)
                     parts.Add($"H=[{host}]");
                 break;
+            case "msg:delay-warning":
+                parts.Add($"delayed {Text(data, "delay")}: warning {Any(data, "warnings")} is {Text(data, "warningId")}");
+                break;
             case "tcp:connect":
             case "tcp:close":
             case "smtp:connect":

@@ -34,6 +34,7 @@ root.Add(TailCommand.Create(api));
 root.Add(MessageCommands.Retry(api));
 root.Add(MessageCommands.Cancel(api));
 root.Add(ReplayCommand.Create(api));
+root.Add(DmarcCommand.Create(api));
 
 // Piped output keeps whole lines: tables get room instead of the 80 columns of a non-terminal.
 if (Console.IsOutputRedirected)

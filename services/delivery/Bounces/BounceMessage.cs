@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 using MimeKit;
-using MimeKit.Utils;
 using Pipeline.Contracts.Events;
 
 namespace Pipeline.Delivery.Bounces;
@@ -21,7 +19,7 @@ public sealed record BounceFailure(Recipient Recipient, string Reason, string? R
 /// original message (or only its headers, when the sender asked with <c>RET=HDRS</c> or the
 /// message is larger than the limit). Exim's wording, so that users recognize it.
 /// </summary>
-public static partial class BounceMessage
+public static class BounceMessage
 {
     /// <summary>
     /// True when <paramref name="received"/>'s failures call for a bounce: never for a message
@@ -31,8 +29,7 @@ public static partial class BounceMessage
     public static IReadOnlyList<BounceFailure> Reportable(MessageReceived received, IEnumerable<BounceFailure> failures) =>
         received.Sender.Length == 0
             ? []
-            : failures.Where(f => f.Recipient.Notify is null
-                || f.Recipient.Notify.Split(',').Any(n => n.Trim().Equals("FAILURE", StringComparison.OrdinalIgnoreCase))).ToList();
+            : failures.Where(f => DsnNotify.Failure(f.Recipient)).ToList();
 
     /// <summary>Builds the bounce's bytes.</summary>
     /// <param name="received">The original message.</param>
@@ -56,14 +53,9 @@ public static partial class BounceMessage
         var report = new MultipartReport("delivery-status") { Explanation(failures), Status(received, failures, hostName) };
         var headersOnly = string.Equals(received.DsnReturn, "HDRS", StringComparison.OrdinalIgnoreCase) || original.Length > returnSizeLimit;
         if (!original.IsEmpty)
-            report.Add(headersOnly ? Headers(original) : Returned(original));
+            report.Add(headersOnly ? DsnReport.Headers(original) : Returned(original));
         bounce.Body = report;
-
-        using var stream = new MemoryStream();
-        var format = FormatOptions.Default.Clone();
-        format.NewLineFormat = NewLineFormat.Dos;
-        bounce.WriteTo(format, stream);
-        return stream.ToArray();
+        return DsnReport.Bytes(bounce);
     }
 
     private static TextPart Explanation(IReadOnlyList<BounceFailure> failures)
@@ -80,27 +72,9 @@ public static partial class BounceMessage
     private static MessageDeliveryStatus Status(MessageReceived received, IReadOnlyList<BounceFailure> failures, string hostName)
     {
         var status = new MessageDeliveryStatus();
-        var message = new HeaderList { { "Reporting-MTA", $"dns; {hostName}" } };
-        if (received.DsnEnvelopeId is not null)
-            message.Add("Original-Envelope-Id", received.DsnEnvelopeId);
-        message.Add("Arrival-Date", DateUtils.FormatDate(received.ReceivedAt));
-        status.StatusGroups.Add(message);
-
+        status.StatusGroups.Add(DsnReport.PerMessage(received, hostName));
         foreach (var failure in failures)
-        {
-            var recipient = new HeaderList();
-            if (failure.Recipient.OriginalRecipient is not null)
-                recipient.Add("Original-Recipient", failure.Recipient.OriginalRecipient);
-            recipient.Add("Final-Recipient", $"rfc822; {failure.Recipient.Address}");
-            recipient.Add("Action", "failed");
-            recipient.Add("Status", StatusCode(failure));
-            if (failure.RemoteHost is not null)
-                recipient.Add("Remote-MTA", $"dns; {failure.RemoteHost}");
-            if (ReplyPattern().IsMatch(failure.Reason))
-                recipient.Add("Diagnostic-Code", $"smtp; {ReplyPattern().Match(failure.Reason).Value}");
-            status.StatusGroups.Add(recipient);
-        }
-
+            status.StatusGroups.Add(DsnReport.PerRecipient(new DsnRecipient(failure.Recipient, failure.Reason, failure.RemoteHost), "failed", StatusCode(failure)));
         return status;
     }
 
@@ -108,34 +82,11 @@ public static partial class BounceMessage
     // recipient reported under "Action: failed" failed for good, so its status is always of
     // class 5 (RFC 3464 §2.3.3): a recipient whose retry time ran out gets 5.4.7 (delivery
     // time expired), whatever temporary reply it last had.
-    private static string StatusCode(BounceFailure failure)
-    {
-        if (failure.Expired)
-            return "5.4.7";
-        var reply = ReplyPattern().Match(failure.Reason);
-        if (!reply.Success)
-            return "5.0.0";
-        var enhanced = EnhancedPattern().Match(reply.Value);
-        return enhanced.Success ? $"5{enhanced.Groups[1].Value[1..]}" : "5.0.0";
-    }
-
-    private static TextRfc822Headers Headers(ReadOnlySpan<byte> original)
-    {
-        var end = original.IndexOf("\r\n\r\n"u8);
-        using var headers = new MemoryStream(end < 0 ? original.ToArray() : original[..(end + 4)].ToArray());
-        return new TextRfc822Headers { Message = MimeMessage.Load(headers) };
-    }
+    private static string StatusCode(BounceFailure failure) => failure.Expired ? "5.4.7" : DsnReport.Status(failure.Reason, '5');
 
     private static MessagePart Returned(ReadOnlySpan<byte> original)
     {
         using var stream = new MemoryStream(original.ToArray());
         return new MessagePart { Message = MimeMessage.Load(stream) };
     }
-
-    // The server's reply inside an error text, e.g. "... after RCPT TO:<a@b>: 550 5.1.1 no such user".
-    [GeneratedRegex(@"(?<=^|: )[245]\d\d[ -].*$", RegexOptions.CultureInvariant)]
-    private static partial Regex ReplyPattern();
-
-    [GeneratedRegex(@"^\d{3}[ -]([245]\.\d{1,3}\.\d{1,3})\b", RegexOptions.CultureInvariant)]
-    private static partial Regex EnhancedPattern();
 }

@@ -61,4 +61,22 @@ public static class ReplyParser
 }
 
 /// <summary>The conversation with a server broke: malformed replies, a drop or a timeout.</summary>
-public sealed class SmtpProtocolException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class SmtpProtocolException(string message, Exception? inner = null, SmtpProtocolFailure failure = SmtpProtocolFailure.Malformed)
+    : Exception(message, inner)
+{
+    /// <summary>How it broke: the retry rules tell a timeout and a lost connection apart.</summary>
+    public SmtpProtocolFailure Failure { get; } = failure;
+}
+
+/// <summary>How a conversation with a server broke.</summary>
+public enum SmtpProtocolFailure
+{
+    /// <summary>The server said something that is not SMTP, or sent what it must not.</summary>
+    Malformed,
+
+    /// <summary>The server did not answer in time (Exim's <c>timeout</c> retry error).</summary>
+    Timeout,
+
+    /// <summary>The server closed the connection, or it broke (Exim's <c>lost_connection</c>).</summary>
+    LostConnection,
+}

@@ -17,11 +17,11 @@ public sealed class HostRetry(DeliveryOptions options, TimeProvider clock, int m
     /// <summary>How many unreachable servers one delivery process remembers: 10,000.</summary>
     public const int DefaultMaxServers = 10_000;
 
-    private readonly RetrySchedule _rules = RetrySchedule.Parse(options.RetryRules);
+    private readonly RetryConfiguration _rules = options.ParseRetry();
     private readonly MemoryCache _down = BoundedMemoryCache.Create(maxServers, clock);
     private readonly Lock _update = new();
 
-    private sealed record Down(DateTimeOffset FirstFailure, DateTimeOffset NextTry, string Error);
+    private sealed record Down(DateTimeOffset FirstFailure, DateTimeOffset NextTry, string Error, RetryError Type);
 
     /// <summary>How many servers it holds retry times for now.</summary>
     public int Count => _down.Count;
@@ -35,15 +35,25 @@ public sealed class HostRetry(DeliveryOptions options, TimeProvider clock, int m
             : null;
     }
 
-    /// <summary>Records that <paramref name="server"/> could not be reached.</summary>
-    public void Failed(IPEndPoint server, string error)
+    /// <summary>The type of the error <paramref name="server"/> is held for (<see cref="Held"/>), or null when it is not held.</summary>
+    public RetryError? HeldFor(IPEndPoint server) => _down.TryGetValue(server, out Down? down) && down is not null ? down.Type : null;
+
+    /// <summary>
+    /// Records that <paramref name="server"/> could not be reached. Its retry times follow the
+    /// retry line (<see cref="DeliveryOptions.Retry"/>) for <paramref name="type"/> at the host
+    /// <paramref name="hostName"/>, or at the domain of <paramref name="address"/>, a recipient
+    /// that was to go there, for mail from <paramref name="sender"/>.
+    /// </summary>
+    public void Failed(IPEndPoint server, string error, RetryError? type = null, string? hostName = null, string address = "", string sender = "")
     {
         var now = clock.GetUtcNow();
+        type ??= RetryError.Other;
+        var rules = _rules.For(address, hostName, sender, type).Schedule;
         lock (_update)
         {
             var first = _down.TryGetValue(server, out Down? down) && down is not null ? down.FirstFailure : now;
-            _down.Set(server, new Down(first, _rules.Next(first, now) ?? now, error),
-                BoundedMemoryCache.Until(first + _rules.GiveUpAfter));
+            _down.Set(server, new Down(first, rules.Next(first, now) ?? now, error, type),
+                BoundedMemoryCache.Until(first + rules.GiveUpAfter));
         }
     }
 

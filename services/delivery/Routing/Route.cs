@@ -1,4 +1,5 @@
 using System.Net;
+using Pipeline.Delivery.Sts;
 
 namespace Pipeline.Delivery.Routing;
 
@@ -10,15 +11,22 @@ namespace Pipeline.Delivery.Routing;
 /// lookup; DANE needs it (RFC 7672 §2.2.1).
 /// </param>
 /// <param name="Interfaces">The local addresses to send from; empty: the system chooses.</param>
-public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bool Secure = false, IReadOnlyList<IPAddress>? Interfaces = null)
+/// <param name="Sts">
+/// The MTA-STS policy of the recipients' domain (RFC 8461) when one is in force: a route with
+/// one carries only that domain's recipients.
+/// </param>
+/// <param name="Auth">The credentials for SMTP AUTH with the route's hosts (<c>Delivery:Routes:N:AuthUser</c>), or null.</param>
+public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bool Secure = false, IReadOnlyList<IPAddress>? Interfaces = null,
+    StsDiscovery? Sts = null, Smtp.SmtpCredentials? Auth = null)
 {
     /// <summary>
     /// Recipients with equal keys share a transaction: the same router, interfaces and hosts,
     /// where hosts of equal preference count as the same in any order (Exim's same_hosts), so
-    /// that two domains whose equal MX hosts were shuffled differently still go together.
+    /// that two domains whose equal MX hosts were shuffled differently still go together. A
+    /// domain under an MTA-STS policy goes alone: its recipients are delivered under its policy.
     /// </summary>
     public string Key =>
-        $"{RouterName}|{string.Join(',', Hosts.GroupBy(h => h.Preference).Select(g => string.Join('+', g.Select(h => $"{h.Name.ToLowerInvariant()}:{h.Port}").Order(StringComparer.Ordinal))))}|{string.Join(',', Interfaces ?? [])}";
+        $"{RouterName}|{string.Join(',', Hosts.GroupBy(h => h.Preference).Select(g => string.Join('+', g.Select(h => $"{h.Name.ToLowerInvariant()}:{h.Port}").Order(StringComparer.Ordinal))))}|{string.Join(',', Interfaces ?? [])}{(Sts is { InForce: true } sts ? $"|sts:{sts.Domain}" : "")}{(Auth is null ? "" : $"|auth:{Auth.User}")}";
 
     /// <summary>The local address to reach <paramref name="server"/> from: the first interface of its family, or null.</summary>
     public IPAddress? InterfaceFor(IPAddress server) => Interfaces?.FirstOrDefault(i => i.AddressFamily == server.AddressFamily);
@@ -34,7 +42,8 @@ public sealed record Route(string RouterName, IReadOnlyList<RouteHost> Hosts, bo
 /// <param name="Preference">
 /// The MX preference; a route's hosts count their place in its list, so none are equal.
 /// </param>
-public sealed record RouteHost(string Name, int Port, bool DnssecAuthenticated = false, int Preference = 0);
+/// <param name="FromMx">True for a host taken from an MX record (the retry errors' <c>_MX</c>), false otherwise (<c>_A</c>).</param>
+public sealed record RouteHost(string Name, int Port, bool DnssecAuthenticated = false, int Preference = 0, bool FromMx = false);
 
 /// <summary>The outcome of routing one recipient.</summary>
 /// <param name="Route">The route, when one was found.</param>

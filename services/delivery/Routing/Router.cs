@@ -12,7 +12,7 @@ namespace Pipeline.Delivery.Routing;
 /// </summary>
 public sealed class Router
 {
-    private readonly IReadOnlyList<(DomainList Domains, IReadOnlyList<RouteHost> Hosts, IReadOnlyList<IPAddress> Interfaces)> _table;
+    private readonly IReadOnlyList<(DomainList Domains, IReadOnlyList<RouteHost> Hosts, IReadOnlyList<IPAddress> Interfaces, Smtp.SmtpCredentials? Auth)> _table;
     private readonly IReadOnlyList<IPAddress> _interfaces;
     private readonly IDnsResolver _dns;
     private readonly int _defaultPort;
@@ -26,7 +26,8 @@ public sealed class Router
         _interfaces = options.Interface.Select(IPAddress.Parse).ToList();
         _table = options.Routes
             .Select(r => (new DomainList(r.Domains), (IReadOnlyList<RouteHost>)r.Hosts.Select((h, i) => ParseHost(h) with { Preference = i }).ToList(),
-                r.Interface is null ? _interfaces : (IReadOnlyList<IPAddress>)r.Interface.Select(IPAddress.Parse).ToList()))
+                r.Interface is null ? _interfaces : (IReadOnlyList<IPAddress>)r.Interface.Select(IPAddress.Parse).ToList(),
+                r.AuthUser is null ? null : new Smtp.SmtpCredentials(r.AuthUser, r.AuthPassword ?? "")))
             .ToList();
     }
 
@@ -37,10 +38,10 @@ public sealed class Router
     /// </summary>
     public async Task<RoutingResult> RouteAsync(string domain, CancellationToken cancellationToken)
     {
-        foreach (var (domains, hosts, interfaces) in _table)
+        foreach (var (domains, hosts, interfaces, auth) in _table)
         {
             if (domains.Contains(domain))
-                return new RoutingResult(new Route("route", hosts, Secure: true, interfaces));
+                return new RoutingResult(new Route("route", hosts, Secure: true, interfaces, Auth: auth));
         }
 
         if (domain.StartsWith('[') && domain.EndsWith(']'))
@@ -57,7 +58,7 @@ public sealed class Router
                     .GroupBy(r => r.Preference)
                     .OrderBy(g => g.Key)
                     .SelectMany(g => g.OrderBy(_ => Random.Shared.Next()))
-                    .Select(r => new RouteHost(r.Exchange, _defaultPort, Preference: r.Preference))
+                    .Select(r => new RouteHost(r.Exchange, _defaultPort, Preference: r.Preference, FromMx: true))
                     .ToList();
                 return new RoutingResult(new Route("dnslookup", ordered, mx.Authenticated, _interfaces));
             case DnsStatus.NoData:

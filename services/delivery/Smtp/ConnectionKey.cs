@@ -1,4 +1,5 @@
 using System.Net;
+using Pipeline.Delivery.Sts;
 using Pipeline.Delivery.Tls;
 
 namespace Pipeline.Delivery.Smtp;
@@ -18,11 +19,18 @@ namespace Pipeline.Delivery.Smtp;
 /// <param name="HostName">The server's host name, lower case, or its address literal.</param>
 /// <param name="Tls">The TLS options in force for the server.</param>
 /// <param name="Dane">What DANE demands of the server.</param>
-public sealed record ConnectionKey(IPEndPoint Server, IPAddress? Interface, string HostName, TlsHostPolicy Tls, DaneRequirement Dane)
+/// <param name="Sts">
+/// The MTA-STS policy the connection is made under (RFC 8461), or null: set only where DANE
+/// does not require TLS, as DANE then decides (§2). Its demands are in <paramref name="Tls"/> already.
+/// </param>
+/// <param name="Auth">The route's credentials for SMTP AUTH, or null: a connection authenticated as one user carries no mail of another route.</param>
+public sealed record ConnectionKey(IPEndPoint Server, IPAddress? Interface, string HostName, TlsHostPolicy Tls, DaneRequirement Dane,
+    StsHost? Sts = null, SmtpCredentials? Auth = null)
 {
     /// <summary>The key of a connection to <paramref name="server"/> reached as <paramref name="hostName"/>.</summary>
-    public static ConnectionKey For(IPEndPoint server, IPAddress? local, string hostName, TlsHostPolicy tls, DaneRequirement dane) =>
-        new(server, local, hostName.TrimEnd('.').ToLowerInvariant(), tls, dane);
+    public static ConnectionKey For(IPEndPoint server, IPAddress? local, string hostName, TlsHostPolicy tls, DaneRequirement dane,
+        StsHost? sts = null, SmtpCredentials? auth = null) =>
+        new(server, local, hostName.TrimEnd('.').ToLowerInvariant(), tls, dane, sts, auth);
 
     /// <summary>The TLS options as DANE leaves them: TLS required when DANE requires it.</summary>
     public TlsHostPolicy EffectiveTls => Tls.Under(Dane);

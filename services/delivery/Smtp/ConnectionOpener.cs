@@ -6,6 +6,8 @@ using Pipeline.Delivery.EventActions;
 using Pipeline.Delivery.Retry;
 using Pipeline.Delivery.Routing;
 using Pipeline.Delivery.Socks;
+using Pipeline.Delivery.Sts;
+using Pipeline.Delivery.Tls;
 using Pipeline.Infrastructure.Hosting;
 
 namespace Pipeline.Delivery.Smtp;
@@ -50,11 +52,13 @@ internal sealed class ConnectionOpener(SmtpTransport transport, IEventAction eve
         catch (SocketException e)
         {
             var error = e.SocketErrorCode == SocketError.TimedOut ? "Connection timed out" : e.Message;
+            // A proxy that cannot be reached says nothing of the server: no refused or timeout_connect for it.
+            var type = proxies.Count > 0 ? RetryError.Other : RetryError.Connect(e.SocketErrorCode) with { FromMx = host.FromMx };
             if (proxies.Count > 0)
                 error = $"no SOCKS proxy could be reached: {error}";
             else
-                hostRetry.Failed(server, error);
-            attempt.HostDeferred(recipients, error, e.ErrorCode, host, server, route.RouterName);
+                hostRetry.Failed(server, error, type, host.Name, recipients.Count > 0 ? recipients[0].Address : "", attempt.Received.Sender);
+            attempt.HostDeferred(recipients, error, e.ErrorCode, host, server, route.RouterName, type: type);
             return new Opened(null, error);
         }
         catch (SocksException e)
@@ -94,8 +98,12 @@ internal sealed class ConnectionOpener(SmtpTransport transport, IEventAction eve
                 depth.ToString(CultureInfo.InvariantCulture), certificate.Subject, certificate.Issuer,
                 certificate.ExportCertificatePem(), address, host.Name), cancellationToken).GetAwaiter().GetResult(),
             cancellationToken).ConfigureAwait(false);
+        // SMTP AUTH with the route's credentials, once the session, and TLS, are up.
+        if (opened.HostError is null && key.Auth is { } credentials)
+            opened = await transport.AuthenticateAsync(connection, credentials, opened, cancellationToken).ConfigureAwait(false);
         if (opened.Greeting is null)
-            hostRetry.Failed(server, opened.HostError ?? "no greeting");
+            hostRetry.Failed(server, opened.HostError ?? "no greeting", (opened.HostErrorType ?? RetryError.Other) with { FromMx = host.FromMx },
+                host.Name, recipients.Count > 0 ? recipients[0].Address : "", attempt.Received.Sender);
         else
             hostRetry.Succeeded(server);
         if (opened.Greeting is not null)
@@ -111,20 +119,40 @@ internal sealed class ConnectionOpener(SmtpTransport transport, IEventAction eve
                     tls.Chain[depth].ExportCertificatePem(), address, host.Name));
         }
 
-        if (opened.TlsError is not null)
+        if (opened.TlsResultType is not null)
         {
-            attempt.Connection(connection.Id, new TlsConnectFailed(connection.Id, opened.TlsError, address, host.Name));
-            if (key.Dane.Records.Count > 0 && tryTls)
-                attempt.DaneFailed($"dane-verify: {opened.TlsError}", host, server);
+            // One tls:fail:connect per failed session, with what a TLS report counts it by.
+            var (policyType, policyDomain, policyStrings) = TlsReportPolicy.Of(key);
+            attempt.Connection(connection.Id, new TlsConnectFailed(connection.Id, opened.TlsError ?? opened.HostError ?? opened.TlsResultType,
+                address, host.Name, opened.TlsResultType, policyType,
+                policyDomain is null ? recipients.Select(r => r.Domain).Distinct().Order(StringComparer.Ordinal).ToList() : [policyDomain],
+                policyStrings, bound.Address.ToText()));
         }
 
+        if (opened.TlsError is not null && key.Dane.Records.Count > 0 && tryTls)
+            attempt.DaneFailed($"dane-verify: {opened.TlsError}", host, server);
+
         if (opened.HostError is null)
+        {
+            // MTA-STS testing: a session short of the policy carries the mail, and says so once
+            // (RFC 8461 §5); the clear retry after a TLS failure was counted by its tls:fail:connect.
+            if (tryTls && StsSessionCheck.Failure(key, connection.Tls) is { } failure)
+                attempt.StsFailed(failure.Reason, failure.ResultType, key.Sts!.Domain, key.Sts, host, server, connection);
             return new Opened(connection, null);
+        }
 
         await CloseAsync(attempt, connection, opened.HostError, cancellationToken).ConfigureAwait(false);
         if (opened.RetryInClear)
             return new Opened(null, opened.HostError, RetryInClear: true);
-        attempt.HostDeferred(recipients, opened.HostError, 0, host, server, route.RouterName, connection.Proxy?.ToString());
+        if (attempt.Received.RequireTls && opened.HostErrorType?.Kind == RetryErrorKind.TlsRequired)
+        {
+            // RFC 8689 §4.2.1 step 4: no TLS session as REQUIRETLS demands at this host.
+            var refusal = RequireTls.EncryptionNeeded(opened.HostError);
+            attempt.RequireTlsRefused(recipients, refusal, host, server, route.RouterName, connection.Proxy?.ToString());
+            return new Opened(null, refusal);
+        }
+
+        attempt.HostDeferred(recipients, opened.HostError, 0, host, server, route.RouterName, connection.Proxy?.ToString(), opened.HostErrorType);
         return new Opened(null, opened.HostError);
     }
 

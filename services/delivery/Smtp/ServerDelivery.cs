@@ -75,7 +75,7 @@ internal sealed class ServerDelivery(SmtpTransport transport, ConnectionPool poo
             // A server that could not be reached waits for its retry time: not tried for every message.
             if (!attempt.Forced && hostRetry.Held(key.Server) is { } held)
             {
-                attempt.HostDeferred(recipients, held, 0, host, key.Server, route.RouterName);
+                attempt.HostDeferred(recipients, held, 0, host, key.Server, route.RouterName, type: hostRetry.HeldFor(key.Server));
                 return held;
             }
 
@@ -91,7 +91,11 @@ internal sealed class ServerDelivery(SmtpTransport transport, ConnectionPool poo
             if (result.HostError is not null)
             {
                 await opener.CloseAsync(attempt, connection, result.HostError, cancellationToken).ConfigureAwait(false);
-                attempt.HostDeferred(recipients, result.HostError, 0, host, key.Server, route.RouterName, connection.Proxy?.ToString());
+                if (result.RequireTlsRefused)
+                    attempt.RequireTlsRefused(recipients, result.HostError, host, key.Server, route.RouterName, connection.Proxy?.ToString());
+                else
+                    attempt.HostDeferred(recipients, result.HostError, 0, host, key.Server, route.RouterName, connection.Proxy?.ToString(),
+                        result.HostErrorType);
                 return result.HostError;
             }
 

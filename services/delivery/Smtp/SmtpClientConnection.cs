@@ -176,16 +176,19 @@ public sealed class SmtpClientConnection : IAsyncDisposable
 
                 _input.AdvanceTo(buffer.Start, buffer.End);
                 if (result.IsCompleted)
-                    throw new SmtpProtocolException("connection closed by the server");
+                    throw new SmtpProtocolException("connection closed by the server", null, SmtpProtocolFailure.LostConnection);
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new SmtpProtocolException($"timeout after {timeout.TotalSeconds:0}s waiting for a reply");
+            throw new SmtpProtocolException($"timeout after {timeout.TotalSeconds:0}s waiting for a reply", null, SmtpProtocolFailure.Timeout);
         }
         catch (IOException e)
         {
-            throw new SmtpProtocolException(e.Message, e);
+            // Under TLS, reads are bounded by the socket's own timeout, which surfaces as an IOException.
+            throw new SmtpProtocolException(e.Message, e, e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut }
+                ? SmtpProtocolFailure.Timeout
+                : SmtpProtocolFailure.LostConnection);
         }
     }
 
@@ -216,6 +219,17 @@ public sealed class SmtpClientConnection : IAsyncDisposable
         var output = new ArrayBufferWriter<byte>(content.Length + content.Length / 64 + 8);
         DotStuffing.Encode(content.Span, output);
         await WriteAsync(output.WrittenMemory, cancellationToken).ConfigureAwait(false);
+        return await ReadReplyAsync(timeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends one BDAT chunk (RFC 3030 §2): the command, then the bytes exactly as they are (no
+    /// dot-stuffing, no terminator), and reads its reply.
+    /// </summary>
+    public async Task<SmtpReply> SendChunkAsync(ReadOnlyMemory<byte> chunk, bool last, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await WriteAsync(Encoding.ASCII.GetBytes($"BDAT {chunk.Length}{(last ? " LAST" : "")}\r\n"), cancellationToken).ConfigureAwait(false);
+        await WriteAsync(chunk, cancellationToken).ConfigureAwait(false);
         return await ReadReplyAsync(timeout, cancellationToken).ConfigureAwait(false);
     }
 
@@ -262,7 +276,7 @@ public sealed class SmtpClientConnection : IAsyncDisposable
         }
         catch (IOException e)
         {
-            throw new SmtpProtocolException(e.Message, e);
+            throw new SmtpProtocolException(e.Message, e, SmtpProtocolFailure.LostConnection);
         }
     }
 

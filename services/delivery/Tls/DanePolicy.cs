@@ -6,7 +6,9 @@ namespace Pipeline.Delivery.Tls;
 /// <summary>What DANE decided for one server: its requirement, or why the server must not be used now.</summary>
 /// <param name="Requirement">What the connection must satisfy; null when <paramref name="Error"/> is set.</param>
 /// <param name="Error">Why the server is deferred (the <c>dane:fail</c> text), or null.</param>
-public sealed record DaneDecision(DaneRequirement? Requirement, string? Error = null);
+/// <param name="ResultType">With <paramref name="Error"/>, the failure as TLS reports name it (<see cref="TlsRptNames"/>).</param>
+/// <param name="Tlsa">With <paramref name="Error"/>, the TLSA records found, in zone-file form, for the report's <c>policy-string</c>.</param>
+public sealed record DaneDecision(DaneRequirement? Requirement, string? Error = null, string? ResultType = null, IReadOnlyList<string>? Tlsa = null);
 
 /// <summary>
 /// RFC 7672 §2.2, "TLS discovery", for one server of a route: from the TLS options in force for
@@ -30,12 +32,12 @@ public static class DanePolicy
         var name = $"_{host.Port}._tcp.{host.Name}";
         if (!eligible || tlsa is null)
             return policy.RequireDane
-                ? new DaneDecision(null, $"dane-required: the lookups of {host.Name} were not DNSSEC-validated")
+                ? new DaneDecision(null, $"dane-required: the lookups of {host.Name} were not DNSSEC-validated", TlsRptNames.DaneRequired, [])
                 : new DaneDecision(DaneRequirement.None);
 
         // Any lookup error: a temporary failure (§2.2).
         if (tlsa.Status == DnsStatus.TemporaryFailure)
-            return new DaneDecision(null, $"tlsa-lookup: the TLSA lookup for {name} failed ({tlsa.Error})");
+            return new DaneDecision(null, $"tlsa-lookup: the TLSA lookup for {name} failed ({tlsa.Error})", TlsRptNames.DnssecInvalid, []);
 
         // A secure, non-empty record set: TLS is required, authenticated by its usable records;
         // with none usable, TLS without authentication (§2.2).
@@ -45,13 +47,15 @@ public static class DanePolicy
             if (usable.Count > 0)
                 return new DaneDecision(DaneRequirement.Authenticate(usable));
             return policy.RequireDane
-                ? new DaneDecision(null, $"dane-required: {name} has no usable TLSA records ({string.Join(", ", tlsa.Records)})")
+                ? new DaneDecision(null, $"dane-required: {name} has no usable TLSA records ({string.Join(", ", tlsa.Records)})",
+                    TlsRptNames.TlsaInvalid, tlsa.Records.Select(r => r.ToString()).ToList())
                 : new DaneDecision(DaneRequirement.TlsOnly);
         }
 
         // Insecure records, or a validated denial that any exist: pre-DANE opportunistic TLS.
         return policy.RequireDane
-            ? new DaneDecision(null, $"dane-required: {name} has no usable DNSSEC-validated TLSA records")
+            ? new DaneDecision(null, $"dane-required: {name} has no usable DNSSEC-validated TLSA records", TlsRptNames.DaneRequired,
+                tlsa.Records.Select(r => r.ToString()).ToList())
             : new DaneDecision(DaneRequirement.None);
     }
 }

@@ -32,10 +32,14 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
 
     private List<X509Certificate2> _chain = [];
     private bool _verified;
+    private string? _verifyResultType;
     private OcspStaple? _staple;
 
     /// <summary>Why a required check failed the handshake, or null.</summary>
     public string? Problem { get; private set; }
+
+    /// <summary>With <see cref="Problem"/>, the failure as TLS reports name it (<see cref="TlsRptNames"/>).</summary>
+    public string? ResultType { get; private set; }
 
     /// <summary>The session, once the handshake completed.</summary>
     public TlsSessionInfo? Session { get; private set; }
@@ -66,7 +70,8 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
         var version = parameters.NegotiatedVersion;
         Session = new TlsSessionInfo($"TLS{version.MajorVersion - 2}.{version.MinorVersion - 1}",
             CipherNames.TryGetValue(parameters.CipherSuite, out var name) ? name : $"0x{parameters.CipherSuite:X4}",
-            _chain, _verified, _staple, dane is not null, dane?.Aggregate(0, (bits, r) => bits | (1 << r.Usage)) ?? 0);
+            _chain, _verified, _staple, dane is not null, dane?.Aggregate(0, (bits, r) => bits | (1 << r.Usage)) ?? 0,
+            _verified ? null : _verifyResultType);
     }
 
     // Called with the server's certificates during the handshake.
@@ -74,7 +79,7 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
     {
         _chain = server.Certificate.GetCertificateList().Select(c => X509CertificateLoader.LoadCertificate(c.GetEncoded())).ToList();
         if (_chain.Count == 0)
-            Fail(AlertDescription.bad_certificate, "the server sent no certificate");
+            Fail(AlertDescription.bad_certificate, "the server sent no certificate", TlsRptNames.ValidationFailure);
 
         // The event action's tls:cert, once per certificate from the server's own: a result
         // refuses verification.
@@ -86,20 +91,22 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
         }
 
         if (refused is not null && (policy.Verify || dane is not null))
-            Fail(AlertDescription.bad_certificate, refused);
+            Fail(AlertDescription.bad_certificate, refused, TlsRptNames.ValidationFailure);
 
         if (dane is not null)
         {
             if (!DaneVerifier.Authenticates(_chain, hostName, dane, clock.GetUtcNow()))
-                Fail(AlertDescription.bad_certificate, $"DANE: no TLSA record matches the server's certificates ({string.Join(", ", dane)})");
+                Fail(AlertDescription.bad_certificate, $"DANE: no TLSA record matches the server's certificates ({string.Join(", ", dane)})",
+                    TlsRptNames.ValidationFailure);
             _verified = true;
         }
         else if (policy.Verify || policy.TryVerify)
         {
-            var problem = VerifyChain();
+            var problem = VerifyChain(out var resultType);
             _verified = problem is null && refused is null;
+            _verifyResultType = problem is not null ? resultType : refused is not null ? TlsRptNames.ValidationFailure : null;
             if (problem is not null && policy.Verify)
-                Fail(AlertDescription.bad_certificate, $"certificate verification failed: {problem}");
+                Fail(AlertDescription.bad_certificate, $"certificate verification failed: {problem}", resultType);
         }
 
         if (RequestOcsp)
@@ -116,19 +123,24 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
             if (policy.RequireOcsp)
             {
                 if (der is null)
-                    Fail(AlertDescription.bad_certificate_status_response, "the server stapled no OCSP response");
+                    Fail(AlertDescription.bad_certificate_status_response, "the server stapled no OCSP response", TlsRptNames.ValidationFailure);
                 if (_staple is null)
-                    Fail(AlertDescription.bad_certificate_status_response, $"the stapled OCSP response is not acceptable: {problem}");
+                    Fail(AlertDescription.bad_certificate_status_response, $"the stapled OCSP response is not acceptable: {problem}",
+                        TlsRptNames.ValidationFailure);
                 if (_staple!.CertStatus != OcspCertStatus.Good)
                     Fail(AlertDescription.bad_certificate_status_response,
-                        $"the stapled OCSP response says the certificate is {_staple.CertStatus.ToString().ToLowerInvariant()}");
+                        $"the stapled OCSP response says the certificate is {_staple.CertStatus.ToString().ToLowerInvariant()}",
+                        TlsRptNames.ValidationFailure);
             }
         }
     }
 
-    // The chain against the configured CAs (or the system's), and the host's name when asked.
-    private string? VerifyChain()
+    // The chain against the configured CAs (or the system's), and the host's name when asked;
+    // a failure comes with its TLS report name (RFC 8460 §4.3.1): dates first, as an expired
+    // certificate is what an operator fixes first, then trust, then the name.
+    private string? VerifyChain(out string resultType)
     {
+        resultType = TlsRptNames.ValidationFailure;
         using var chain = new X509Chain();
         chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
         chain.ChainPolicy.VerificationTime = clock.GetUtcNow().UtcDateTime;
@@ -140,9 +152,18 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
         }
 
         if (!chain.Build(_chain[0]))
+        {
+            var flags = chain.ChainStatus.Aggregate(X509ChainStatusFlags.NoError, (all, s) => all | s.Status);
+            resultType = (flags & X509ChainStatusFlags.NotTimeValid) != 0 ? TlsRptNames.CertificateExpired : TlsRptNames.CertificateNotTrusted;
             return string.Join("; ", chain.ChainStatus.Select(s => s.StatusInformation.Trim()).Distinct());
+        }
+
         if (policy.CheckName && hostName is not null && !_chain[0].MatchesHostname(hostName))
+        {
+            resultType = TlsRptNames.CertificateHostMismatch;
             return $"the certificate does not name {hostName}";
+        }
+
         return null;
     }
 
@@ -165,9 +186,10 @@ internal sealed class DeliveryTlsClient(string? hostName, TlsHostPolicy policy, 
         return issuer is null ? null : new BcCertificate(issuer.RawData);
     }
 
-    private void Fail(short alert, string problem)
+    private void Fail(short alert, string problem, string resultType)
     {
         Problem = problem;
+        ResultType = resultType;
         throw new TlsFatalAlert(alert, problem);
     }
 

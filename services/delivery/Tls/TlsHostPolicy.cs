@@ -41,4 +41,14 @@ public sealed record TlsHostPolicy(bool Avoid, bool Require, bool RequireOcsp, b
 
     /// <summary>This policy under <paramref name="dane"/>: TLS required, and never avoided, when DANE asks for it.</summary>
     public TlsHostPolicy Under(DaneRequirement dane) => dane.RequiresTls ? this with { Avoid = false, Require = true } : this;
+
+    /// <summary>
+    /// This policy under an MTA-STS policy (RFC 8461 §4.2): TLS never avoided, the certificate
+    /// verified and checked for the host's name; in mode <c>enforce</c> TLS required and the
+    /// certificate's verification too, in mode <c>testing</c> only checked, so that a failure
+    /// can be recorded while the mail goes on.
+    /// </summary>
+    public TlsHostPolicy Under(Sts.StsHost sts) => sts.Enforce
+        ? this with { Avoid = false, Require = true, Verify = true, CheckName = true }
+        : this with { Avoid = false, TryVerify = true, CheckName = true };
 }

@@ -11,8 +11,13 @@ namespace Pipeline.Delivery.Tls;
 /// <param name="Staple">The stapled OCSP response as checked, or null when none came or it did not check out.</param>
 /// <param name="Dane">True when the certificate was authenticated by DANE (<c>$tls_out_dane</c>).</param>
 /// <param name="TlsaUsage">The TLSA usages seen, one bit each (<c>1 &lt;&lt; usage</c>; Exim's <c>$tls_out_tlsa_usage</c>).</param>
+/// <param name="VerifyResultType">
+/// When the chain was checked and did not verify: why, as TLS reports name it (RFC 8460 §4.3.1,
+/// <c>certificate-host-mismatch</c>, <c>certificate-expired</c>, <c>certificate-not-trusted</c>,
+/// <c>validation-failure</c>); null otherwise.
+/// </param>
 public sealed record TlsSessionInfo(string Version, string Cipher, IReadOnlyList<X509Certificate2> Chain, bool Verified, OcspStaple? Staple,
-    bool Dane = false, int TlsaUsage = 0)
+    bool Dane = false, int TlsaUsage = 0, string? VerifyResultType = null)
 {
     /// <summary>Exim's <c>X=</c>: <c>TLS1.3:TLS_AES_256_GCM_SHA384</c>.</summary>
     public string LogText => $"{Version}:{Cipher}";

@@ -50,6 +50,7 @@ public sealed class EventCount
         MessageReceived r => r.Recipients.Select(x => x.Domain),
         MessageDeferred d => d.Pending.Select(x => x.Domain),
         MessageCancelled c => c.Pending.Select(x => x.Domain),
+        DelayWarningSent w => w.Delayed.Select(x => x.Domain),
         HostDeferred h => h.Recipients.Select(x => x.Domain),
         RecipientDelivered d => [d.Recipient.Domain],
         RecipientFailed f => [f.Recipient.Domain],

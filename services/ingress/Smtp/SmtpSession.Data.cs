@@ -229,7 +229,8 @@ public sealed partial class SmtpSession
         var received = new MessageReceived(content.MessageId, _journal.ConnectionId, transaction.Sender, recipients,
             content.Bytes.WrittenCount, ClientAddress, _client.Port, _helo, Protocol(transaction), LocalAddress, _local.Port,
             content.StartedAt, parameters.BodyType, parameters.SmtpUtf8, parameters.Return, parameters.EnvelopeId, _proxy,
-            _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId, refused is { Count: > 0 } ? refused : null, Activity.Current?.Id);
+            _tls?.Version, _tls?.Cipher, _tls?.ServerName, _authenticatedId, refused is { Count: > 0 } ? refused : null, Activity.Current?.Id,
+            Dmarc: verdict.Dmarc, RequireTls: parameters.RequireTls);
         try
         {
             using var commit = PipelineTelemetry.Source.StartActivity("store message");

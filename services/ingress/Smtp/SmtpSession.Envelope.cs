@@ -44,6 +44,9 @@ public sealed partial class SmtpSession
             keywords = [.. keywords, "PRDR"];
         if (_options.EnhancedStatusCodes)
             keywords = [.. keywords, "ENHANCEDSTATUSCODES"];
+        // RFC 8689 §2: REQUIRETLS is for sessions under TLS, so offered only after STARTTLS.
+        if (_tls is not null)
+            keywords = [.. keywords, "REQUIRETLS"];
         await ReplyAsync(250, [.. keywords, "HELP"], ct).ConfigureAwait(false);
     }
 
@@ -74,7 +77,7 @@ public sealed partial class SmtpSession
             return;
         }
 
-        var parameters = MailParameters.Parse(path.Parameters, prdrOffered: _options.PrdrEnable, out var refusal);
+        var parameters = MailParameters.Parse(path.Parameters, prdrOffered: _options.PrdrEnable, out var refusal, tls: _tls is not null);
         if (parameters is null)
         {
             await ProtocolErrorAsync(refusal!, ct).ConfigureAwait(false);

@@ -80,7 +80,11 @@ public sealed class DmarcEvaluator(IDnsResolver dns, PublicSuffixList suffixes, 
         return (Lookup.Found, DmarcRecord.Parse(records[0], out _), domain);
     }
 
-    private bool Aligned(string domain, string fromDomain, bool strict)
+    /// <summary>The Public Suffix List the evaluator finds Organizational Domains with.</summary>
+    public PublicSuffixList Suffixes => suffixes;
+
+    /// <summary>True when <paramref name="domain"/> is aligned with <paramref name="fromDomain"/>: the same name (strict) or the same Organizational Domain (relaxed).</summary>
+    public bool Aligned(string domain, string fromDomain, bool strict)
     {
         domain = domain.TrimEnd('.').ToLowerInvariant();
         if (strict)

@@ -61,6 +61,9 @@ public sealed class PolicyContext(CheckPolicy check, PolicyServices services, Ca
             ? throw new RedisUnavailableException("a Redis lookup, but Policy:RedisServers is empty")
             : redis.LookupAsync(command);
 
+    /// <summary>SPF, DKIM and DMARC of the message when something of this check already asked for them; null otherwise.</summary>
+    public MessageAuthentication? Evaluated => _authentication;
+
     /// <summary>
     /// At the end of data: SPF, DKIM and DMARC for the message, evaluated once. Null at other
     /// stages, or when ingress sent no content.

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
+using Pipeline.Contracts.Events;
 using Pipeline.Contracts.Policy;
+using Pipeline.Policy.Dmarc;
 using Pipeline.Policy.Verdicts;
 
 namespace Pipeline.Policy.Rules;
@@ -25,6 +27,12 @@ public sealed class RuleVerdicts(PolicyOptions options, RuleSet rules, StaticVer
     public async Task<PolicyVerdict> DecideAsync(CheckPolicy check, CancellationToken cancellationToken) =>
         await DecideAtAsync(check, cancellationToken).ConfigureAwait(false) with { Stages = _stages };
 
+    // The evaluation ingress keeps for DMARC's reports; read after the ACL ran, so that its
+    // control = dmarc_enable_forensic counts wherever in the ACL it stands.
+    private DmarcEvaluation? DmarcOf(MessageAuthentication authentication, PolicyContext context) =>
+        DmarcEvaluationRecord.Of(authentication, context.Check.Sender, services.Dmarc,
+            context.Variables.ContainsKey("control_dmarc_enable_forensic"));
+
     private async Task<PolicyVerdict> DecideAtAsync(CheckPolicy check, CancellationToken cancellationToken)
     {
         if (fixedVerdicts.Find(check) is { } fixedVerdict)
@@ -44,9 +52,10 @@ public sealed class RuleVerdicts(PolicyOptions options, RuleSet rules, StaticVer
         }
 
         if (!authenticate || await context.AuthenticationAsync().ConfigureAwait(false) is not { } authentication)
-            return verdict;
+            return context.Evaluated is { } evaluated && check.Stage == PolicyStage.Data ? verdict with { Dmarc = DmarcOf(evaluated, context) } : verdict;
         return verdict with
         {
+            Dmarc = DmarcOf(authentication, context),
             AddHeaders = [authentication.Header(options.AuthservId ?? options.PrimaryHostname), .. verdict.AddHeaders ?? []],
             RemoveHeaders = [$"Authentication-Results: {options.AuthservId ?? options.PrimaryHostname}"],
             Variables = context.Changed ? context.Variables : verdict.Variables,

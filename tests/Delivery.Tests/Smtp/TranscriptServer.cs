@@ -1,7 +1,11 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Pipeline.Contracts.Events;
 using Pipeline.Delivery.Smtp;
@@ -22,6 +26,13 @@ namespace Pipeline.Delivery.Tests.Smtp;
 /// fails the transcript.</item>
 /// <item><c>CLOSE</c>: the server closes the connection. Without it, the client must close
 /// after the last line, having sent nothing more.</item>
+/// <item><c>TLS</c>: the server negotiates TLS (after its 220 to STARTTLS), with a self-signed
+/// certificate; the rest of the conversation goes through it. A transcript with this line lets
+/// the client try STARTTLS, which it otherwise does not. <c>TLS name</c>: with a certificate
+/// for name issued by a test CA that the client trusts (<c>Delivery:TlsVerifyCertificates</c>).</item>
+/// <item><c>@requiretls</c>: the message came with REQUIRETLS (RFC 8689): the client's TLS
+/// options are those <see cref="RequireTls.Apply"/> gives, and it tries STARTTLS.</item>
+/// <item><c>@auth user password</c>: the route's credentials (<see cref="SmtpTransport.AuthenticateAsync"/> runs after the session opens).</item>
 /// <item><c>@from address</c>, <c>@to address [NOTIFY=..] [ORCPT=..]</c>, <c>@ret FULL|HDRS</c>,
 /// <c>@envid text</c>, <c>@body 8BITMIME</c>: the message (its content is <see cref="Content"/>).</item>
 /// <item><c>@option Name=Value</c>: a <see cref="DeliveryOptions"/> property (lists comma-separated).</item>
@@ -56,6 +67,9 @@ internal sealed class TranscriptServer
     private string _body = "7BIT";
     private (int Line, string Error)? _openError;
     private (int Line, string Error)? _hostError;
+    private SmtpCredentials? _credentials;
+    private bool _requireTls;
+    private CertificateAuthority? _authority;
 
     private TranscriptServer(string name) => _name = name;
 
@@ -80,6 +94,18 @@ internal sealed class TranscriptServer
             _steps.Add(new Step(number, "C", line[3..]));
         else if (line == "CLOSE")
             _steps.Add(new Step(number, "CLOSE", ""));
+        else if (line == "TLS")
+            _steps.Add(new Step(number, "TLS", ""));
+        else if (line.StartsWith("TLS ", StringComparison.Ordinal))
+        {
+            _authority ??= CertificateAuthority.Create();
+            _options.TlsVerifyCertificates = _authority.File;
+            _steps.Add(new Step(number, "TLS", line[4..]));
+        }
+        else if (line == "@requiretls")
+            _requireTls = true;
+        else if (line.StartsWith("@auth ", StringComparison.Ordinal) && line[6..].Split(' ') is [var user, var password])
+            _credentials = new SmtpCredentials(user, password);
         else if (line.StartsWith("@from ", StringComparison.Ordinal))
             _sender = line[6..];
         else if (line.StartsWith("@to ", StringComparison.Ordinal))
@@ -135,12 +161,16 @@ internal sealed class TranscriptServer
 
         var transport = new SmtpTransport(_options, TimeProvider.System);
         var message = new MessageReceived("transcript-message", "conn-transcript", _sender, _recipients, Content.Length, "192.0.2.10", 40_000,
-            "client.example", "esmtp", "192.0.2.25", 25, DateTimeOffset.UnixEpoch, BodyType: _body, DsnReturn: _return, DsnEnvelopeId: _envelopeId);
+            "client.example", "esmtp", "192.0.2.25", 25, DateTimeOffset.UnixEpoch, BodyType: _body, DsnReturn: _return, DsnEnvelopeId: _envelopeId,
+            RequireTls: _requireTls);
         var connection = await SmtpClientConnection.ConnectAsync(endPoint, Timeout, [], null, CancellationToken.None);
         connection.HostName = "mx.test";
         connection.Key = ConnectionKey.For(endPoint, null, "mx.test",
-            new TlsHostPolicy(false, false, false, false, false, false, false, false, false), DaneRequirement.None);
-        var opened = await transport.OpenAsync(connection, tryTls: false, null, null, CancellationToken.None);
+            RequireTls.Apply(new TlsHostPolicy(false, false, false, false, false, false, false, false, false),
+                _requireTls ? TlsRequest.Required : TlsRequest.Default), DaneRequirement.None);
+        var opened = await transport.OpenAsync(connection, tryTls: _requireTls || _steps.Any(s => s.Kind == "TLS"), null, null, CancellationToken.None);
+        if (opened.HostError is null && _credentials is not null)
+            opened = await transport.AuthenticateAsync(connection, _credentials, opened, CancellationToken.None);
         TransportResult? result = null;
         if (opened.HostError is null)
             result = await transport.SendAsync(connection, message, _recipients, Encoding.ASCII.GetBytes(Content), CancellationToken.None);
@@ -188,8 +218,9 @@ internal sealed class TranscriptServer
     {
         using var accept = new CancellationTokenSource(Timeout);
         using var socket = await listener.AcceptSocketAsync(accept.Token);
-        await using var stream = new NetworkStream(socket, ownsSocket: false);
-        var input = PipeReader.Create(stream);
+        await using var network = new NetworkStream(socket, ownsSocket: false);
+        Stream stream = network;
+        var input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
         var output = new StringBuilder();
         var lastExpected = 0;
         foreach (var step in _steps)
@@ -225,6 +256,24 @@ internal sealed class TranscriptServer
                 case "CLOSE":
                     socket.Close();
                     return;
+                case "TLS":
+                    // The client waited for the 220: nothing of its own can be buffered yet.
+                    await input.CompleteAsync();
+                    var tls = new SslStream(network, leaveInnerStreamOpen: true);
+                    try
+                    {
+                        await tls.AuthenticateAsServerAsync(step.Text.Length > 0 ? _authority!.Issue(step.Text) : Certificate.Value).WaitAsync(Timeout);
+                    }
+                    catch (Exception e) when (e is AuthenticationException or IOException)
+                    {
+                        // The client refused the handshake: what it then reports is the transcript's to say.
+                        await tls.DisposeAsync();
+                        return;
+                    }
+
+                    stream = tls;
+                    input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
+                    break;
             }
         }
 
@@ -268,6 +317,57 @@ internal sealed class TranscriptServer
         catch (IOException e)
         {
             return (null, $"the connection broke: {e.Message}");
+        }
+    }
+
+    // A self-signed certificate for mx.test, made once: the client verifies nothing in these transcripts.
+    private static readonly Lazy<X509Certificate2> Certificate = new(() =>
+    {
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest("CN=mx.test", key, HashAlgorithmName.SHA256);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), null);
+    });
+
+    // A CA the client trusts, written to a PEM file for Delivery:TlsVerifyCertificates, and the
+    // server certificates it issues.
+    private sealed class CertificateAuthority
+    {
+        private readonly X509Certificate2 _root;
+        private readonly ECDsa _key;
+
+        private CertificateAuthority(X509Certificate2 root, ECDsa key, string file) => (_root, _key, File) = (root, key, file);
+
+        public string File { get; }
+
+        public static CertificateAuthority Create()
+        {
+            var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest("CN=Transcript Test CA", key, HashAlgorithmName.SHA256);
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
+            request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign, true));
+            request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
+            var root = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(30));
+            var file = Path.Combine(Path.GetTempPath(), $"transcript-ca-{Guid.NewGuid():N}.pem");
+            System.IO.File.WriteAllText(file, root.ExportCertificatePem());
+            return new CertificateAuthority(root, key, file);
+        }
+
+        public X509Certificate2 Issue(string name)
+        {
+            using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+            var request = new CertificateRequest($"CN={name}", key, HashAlgorithmName.SHA256);
+            var names = new SubjectAlternativeNameBuilder();
+            names.AddDnsName(name);
+            request.CertificateExtensions.Add(names.Build());
+            request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, false));
+            request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+            request.CertificateExtensions.Add(X509AuthorityKeyIdentifierExtension.CreateFromCertificate(_root, true, false));
+            using var issued = request.Create(_root.SubjectName, X509SignatureGenerator.CreateForECDsa(_key), DateTimeOffset.UtcNow.AddHours(-1),
+                DateTimeOffset.UtcNow.AddDays(7), RandomNumberGenerator.GetBytes(8));
+            using var withKey = issued.CopyWithPrivateKey(key);
+            // Through PKCS#12, so that the server's TLS has a key it can use.
+            return X509CertificateLoader.LoadPkcs12(withKey.Export(X509ContentType.Pkcs12), null);
         }
     }
 

@@ -18,29 +18,24 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
     private readonly ServerProcess _server = server;
 
     /// <summary>Exim's main log so far.</summary>
-    public string MainLog => File.Exists(Path.Combine(_server.Folder, "log", "mainlog")) ? File.ReadAllText(Path.Combine(_server.Folder, "log", "mainlog")) : "";
+    public string MainLog => EximFolder.Log(_server.Folder, "main");
 
-    public static async Task<EximServer> StartAsync(bool prdr = false, TestPki? pki = null, string? ocspFile = null)
+    /// <summary>
+    /// Starts Exim; with <paramref name="dsn"/> it offers DSN (RFC 3461, <c>dsn_advertise_hosts = *</c>),
+    /// and then reports a <c>NOTIFY=SUCCESS</c> recipient's delivery itself: its main log shows the
+    /// report (<c>&lt;= &lt;&gt; R=id</c>).
+    /// </summary>
+    public static async Task<EximServer> StartAsync(bool prdr = false, TestPki? pki = null, string? ocspFile = null, bool dsn = false)
     {
         var port = FreePort.Next();
-        var folder = Directory.CreateTempSubdirectory("pipeline-exim-server-").FullName;
-        File.SetUnixFileMode(folder, (UnixFileMode)0x1FF);
-        foreach (var sub in new[] { "spool", "log" })
-        {
-            Directory.CreateDirectory(Path.Combine(folder, sub));
-            File.SetUnixFileMode(Path.Combine(folder, sub), (UnixFileMode)0x1FF);
-        }
+        var folder = EximFolder.Create("pipeline-exim-server-");
 
         // Exim reads its TLS files as its own user: copies in its folder, readable.
         var tls = "tls_advertise_hosts =";
         if (pki is not null)
         {
-            foreach (var (source, name) in new[] { (pki.Chain, "chain.pem"), (pki.Key, "server.key") }
-                         .Concat(ocspFile is null ? [] : new[] { (ocspFile, "ocsp.der") }))
-            {
-                File.Copy(source, Path.Combine(folder, name));
-                File.SetUnixFileMode(Path.Combine(folder, name), (UnixFileMode)0x1A4);
-            }
+            EximFolder.CopyReadable(folder, new[] { (pki.Chain, "chain.pem"), (pki.Key, "server.key") }
+                .Concat(ocspFile is null ? [] : new[] { (ocspFile, "ocsp.der") }));
 
             tls = $"tls_advertise_hosts = *\ntls_certificate = {folder}/chain.pem\ntls_privatekey = {folder}/server.key"
                   + (ocspFile is null ? "" : $"\ntls_ocsp_file = {folder}/ocsp.der");
@@ -48,20 +43,10 @@ public sealed class EximServer(ServerProcess server, int port) : ListeningServer
 
         var configuration = Path.Combine(folder, "exim.conf");
         File.WriteAllText(configuration, $$$"""
-            primary_hostname = exim-server.test
-            log_selector = +received_recipients
-            exim_user = Debian-exim
-            exim_group = Debian-exim
-            trusted_users = root
-            never_users =
-            spool_directory = {{{folder}}}/spool
-            log_file_path = {{{folder}}}/log/%slog
-            local_interfaces = 127.0.0.1
-            host_lookup =
-            rfc1413_hosts =
-            keep_environment =
+            {{{EximFolder.MainSection(folder, "exim-server.test")}}}
             {{{tls}}}
             prdr_enable = {{{(prdr ? "true" : "false")}}}
+            dsn_advertise_hosts = {{{(dsn ? "*" : "")}}}
             acl_smtp_rcpt = acl_rcpt
             acl_smtp_data_prdr = acl_prdr
             acl_smtp_data = acl_data

@@ -11,7 +11,7 @@ namespace Pipeline.EndToEnd.Tests.Fixtures;
 public sealed class RawSmtpClient : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
-    private readonly NetworkStream _stream;
+    private Stream _stream;
     private readonly List<byte> _pending = [];
 
     private RawSmtpClient(TcpClient tcp)
@@ -26,6 +26,19 @@ public sealed class RawSmtpClient : IAsyncDisposable
         var tcp = from is null ? new TcpClient() : new TcpClient(new IPEndPoint(IPAddress.Parse(from), 0));
         await tcp.ConnectAsync(IPAddress.Loopback, port);
         return new RawSmtpClient(tcp);
+    }
+
+    /// <summary>
+    /// STARTTLS (RFC 3207): says it, expects 220, and goes on over TLS, trusting the server's
+    /// certificate whatever it is (the server's checks are what a test looks at).
+    /// </summary>
+    public async Task StartTlsAsync()
+    {
+        Assert.StartsWith("220", await CommandAsync("STARTTLS"), StringComparison.Ordinal);
+        Assert.Empty(_pending);
+        var tls = new System.Net.Security.SslStream(_stream, leaveInnerStreamOpen: false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync("mail.test");
+        _stream = tls;
     }
 
     /// <summary>Sends the text as UTF-8, control characters and all.</summary>

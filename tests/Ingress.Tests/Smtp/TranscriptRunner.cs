@@ -34,7 +34,8 @@ namespace Pipeline.Ingress.Tests.Smtp;
 /// <item><c>CLOSE</c>: the server ends the session here: nothing more comes, its side closes.
 /// Every transcript ends so (only <c>STORED</c> may follow).</item>
 /// <item><c>TLS</c>: the client negotiates TLS (after the server's 220 to STARTTLS).</item>
-/// <item><c>STORED n</c>: n messages were committed so far, each with CRLF line endings only.</item>
+/// <item><c>STORED n [Property=value ...]</c>: n messages were committed so far, each with CRLF
+/// line endings only; the last one's <see cref="MessageReceived"/> has each property as written.</item>
 /// <item><c>@option Name=Value</c>: an <see cref="IngressOptions"/> property (lists comma-separated,
 /// dictionaries <c>key=value</c>).</item>
 /// <item><c>@policy Stage Action [to=rcpt] [from=sender] [filter=name] [message]</c>: the verdict
@@ -206,7 +207,7 @@ internal sealed class TranscriptRunner
                         await client.StartTlsAsync(step.Line, Fail);
                         break;
                     case "STORED":
-                        spool.Check(step.Line, int.Parse(step.Text, CultureInfo.InvariantCulture), Fail);
+                        spool.Check(step.Line, step.Text, Fail);
                         break;
                 }
             }
@@ -346,12 +347,23 @@ internal sealed class TranscriptRunner
             return Task.CompletedTask;
         }
 
-        public void Check(int line, int expected, Action<int, string> fail)
+        public void Check(int line, string text, Action<int, string> fail)
         {
+            var words = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var expected = int.Parse(words[0], CultureInfo.InvariantCulture);
             lock (_messages)
             {
                 if (_messages.Count != expected)
                     fail(line, $"expected {expected} stored messages, found {_messages.Count}");
+                foreach (var word in words.Skip(1))
+                {
+                    var (name, value) = word.Split('=', 2) is [var n, var v] ? (n, v) : throw new FormatException($"line {line}: expected Property=value, not {word}");
+                    var property = typeof(MessageReceived).GetProperty(name) ?? throw new FormatException($"line {line}: MessageReceived has no {name}");
+                    var actual = Convert.ToString(property.GetValue(_messages[^1].Received), CultureInfo.InvariantCulture);
+                    if (actual != value)
+                        fail(line, $"expected the last stored message's {name} to be {value}, found {actual ?? "null"}");
+                }
+
                 foreach (var (received, data) in _messages)
                 {
                     for (var i = 0; i < data.Length; i++)
