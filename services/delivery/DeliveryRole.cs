@@ -63,7 +63,7 @@ public sealed class DeliveryRole : PipelineRole
         services.AddHostedService(sp => sp.GetRequiredService<ClaimHeartbeat>());
         services.AddSingleton<QueueRunner>();
         services.AddHostedService(sp => sp.GetRequiredService<QueueRunner>());
-        if (options.TlsReports.Enable)
+        if (options.TlsReports.Enabled)
         {
             services.AddSingleton<TlsReports.TlsSessionCounts>();
             services.AddSingleton<TlsReports.TlsReportSender>();

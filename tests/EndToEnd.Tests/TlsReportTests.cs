@@ -71,7 +71,7 @@ public sealed class tls_reports(TlsReportFixture fixture) : IClassFixture<TlsRep
         extra["Delivery:Port"] = fixture.Exim.Port.ToString(CultureInfo.InvariantCulture);
         extra["Delivery:TlsVerifyCertificates"] = fixture.Pki.CaCertificate;
         extra["Delivery:RetryRules"] = "F,1h,1m";
-        extra["Delivery:TlsReports:Enable"] = "true";
+        extra["Delivery:TlsReports:Enabled"] = "true";
         extra["Delivery:TlsReports:Period"] = Period;
         extra["Delivery:TlsReports:Submitter"] = "mta.origin.test";
         extra["Delivery:TlsReports:OrganizationName"] = "Origin Test Org";

@@ -10,7 +10,7 @@ namespace Pipeline.Delivery.TlsReports;
 public sealed class TlsReportOptions
 {
     /// <summary>Sends TLS reports. Defaults to false.</summary>
-    public bool Enable { get; set; }
+    public bool Enabled { get; set; }
 
     /// <summary>
     /// The submitting MTA's host name: <c>TLS-Report-Submitter</c>, the first part of the report's
