@@ -187,6 +187,18 @@ public sealed partial class roles_scaled_out(ITestOutputHelper output)
                 await LogAsync(history, "msg:complete"), copies);
             // Said apart, so that a failure tells a duplicate from a message the log listed late.
             var twice = copies.GroupBy(c => c.MessageIdHeader).Where(g => g.Count() > 1).Select(g => $"{g.Key} ({g.First().PipelineId})").ToList();
+            foreach (var duplicate in copies.GroupBy(c => c.MessageIdHeader).Where(g => g.Count() > 1))
+            {
+                output.WriteLine(await StoryAsync(history, duplicate.First().PipelineId, duplicate));
+                // What each process wrote of it, and every warning and error: a cut attempt or a
+                // failed commit says so there.
+                for (var i = 0; i < processes.Count; i++)
+                {
+                    foreach (var line in processes[i].Output.Split('\n').Where(l => l.Contains(duplicate.First().PipelineId, StringComparison.Ordinal)
+                                 || l.Contains("warn", StringComparison.OrdinalIgnoreCase) || l.Contains("fail", StringComparison.OrdinalIgnoreCase)))
+                        output.WriteLine($"  process {i}: {line}");
+                }
+            }
             Assert.True(twice.Count == 0, "delivered twice: " + string.Join(", ", twice));
             var listed = (await LogAsync(history, "msg:received")).Select(e => e.MessageId).ToHashSet();
             var unlisted = copies.Where(c => !listed.Contains(c.PipelineId)).Select(c => c.PipelineId).ToList();
@@ -292,6 +304,16 @@ public sealed partial class roles_scaled_out(ITestOutputHelper output)
 
     // The messages accepted and not complete, each with its history's names: what a wait for
     // every msg:complete saw when it gave up.
+    // A duplicate's story, to tell its cause: the message's events with their times, and when
+    // each copy arrived.
+    private static async Task<string> StoryAsync(HistoryClient history, string messageId, IEnumerable<Copy> copies)
+    {
+        var events = (await history.GetJsonAsync($"/messages/{messageId}/events"))?.EnumerateArray()
+            .Select(e => $"  {e.GetProperty("time")} {e.GetProperty("name").GetString()} {e.GetProperty("data")}") ?? [];
+        return $"{messageId} arrived at {string.Join(", ", copies.Select(c => c.ArrivedUtc.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture)))}:\n"
+               + string.Join("\n", events);
+    }
+
     private static async Task<string> IncompleteAsync(HistoryClient history)
     {
         var complete = (await LogAsync(history, "msg:complete")).Select(e => e.MessageId).ToHashSet();
