@@ -36,9 +36,12 @@ public sealed class DeliveryOptions
     /// </summary>
     public List<string> Retry { get; set; } = [];
 
-    /// <summary>The parsed <see cref="Retry"/> lines and <see cref="RetryRules"/>.</summary>
+    /// <summary>
+    /// The parsed <see cref="Retry"/> lines and <see cref="RetryRules"/>, read at first use (by
+    /// <see cref="Validate"/> at start-up) and shared by every reader.
+    /// </summary>
     /// <exception cref="FormatException">A line or the rules are malformed.</exception>
-    public global::Pipeline.Delivery.Retry.RetryConfiguration ParseRetry() => global::Pipeline.Delivery.Retry.RetryConfiguration.Parse(Retry, RetryRules);
+    public global::Pipeline.Delivery.Retry.RetryConfiguration RetryLines => _retryLines.Value;
 
     /// <summary>The port for MX hosts and route hosts given without one. Defaults to 25.</summary>
     public int Port { get; set; } = 25;
@@ -100,6 +103,10 @@ public sealed class DeliveryOptions
     /// </summary>
     public string DelayWarning { get; set; } = "24h";
 
+    /// <summary>The parsed <see cref="DelayWarning"/>, read at first use (by <see cref="Validate"/> at start-up).</summary>
+    /// <exception cref="FormatException">The list is malformed.</exception>
+    internal Bounces.DelayWarningSchedule DelayWarnings => _delayWarnings.Value;
+
     /// <summary>Servers never asked for STARTTLS (Exim's <c>hosts_avoid_tls</c>). Default: none.</summary>
     public List<string> HostsAvoidTls { get; set; } = [];
 
@@ -130,15 +137,24 @@ public sealed class DeliveryOptions
 
     private readonly Lazy<X509Certificate2Collection?> _trusted;
 
+    private readonly Lazy<global::Pipeline.Delivery.Retry.RetryConfiguration> _retryLines;
+
+    private readonly Lazy<Bounces.DelayWarningSchedule> _delayWarnings;
+
     /// <summary>Options with Exim's defaults.</summary>
-    public DeliveryOptions() => _trusted = new(() =>
+    public DeliveryOptions()
     {
-        if (TlsVerifyCertificates == "system")
-            return null;
-        var trust = new X509Certificate2Collection();
-        trust.ImportFromPemFile(TlsVerifyCertificates);
-        return trust;
-    });
+        _trusted = new(() =>
+        {
+            if (TlsVerifyCertificates == "system")
+                return null;
+            var trust = new X509Certificate2Collection();
+            trust.ImportFromPemFile(TlsVerifyCertificates);
+            return trust;
+        });
+        _retryLines = new(() => global::Pipeline.Delivery.Retry.RetryConfiguration.Parse(Retry, RetryRules));
+        _delayWarnings = new(() => Bounces.DelayWarningSchedule.Parse(DelayWarning));
+    }
 
     /// <summary>Servers whose certificate must verify, or the TLS session fails (Exim's <c>tls_verify_hosts</c>). Default: none.</summary>
     public List<string> TlsVerifyHosts { get; set; } = [];
@@ -317,7 +333,7 @@ public sealed class DeliveryOptions
         SocksProxies = proxies;
         try
         {
-            Bounces.DelayWarningSchedule.Parse(DelayWarning);
+            _ = DelayWarnings;
         }
         catch (FormatException e)
         {
@@ -326,7 +342,7 @@ public sealed class DeliveryOptions
 
         try
         {
-            ParseRetry();
+            _ = RetryLines;
         }
         catch (FormatException e)
         {

@@ -30,7 +30,6 @@ public sealed class DeliveryRole : PipelineRole
     {
         var options = builder.Configuration.GetSettings<DeliveryOptions>(DeliveryOptions.Section);
         options.Validate();
-        RetrySchedule.Parse(options.RetryRules);
         var services = builder.Services;
         services.AddSingleton(options);
         services.TryAddSingleton(builder.Configuration.GetSettings<DnsSettings>(DnsSettings.Section));

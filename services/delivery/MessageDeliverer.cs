@@ -34,11 +34,11 @@ public sealed class MessageDeliverer(
 {
     private readonly ServerDelivery _servers = new(transport, pool, slots, new ConnectionOpener(transport, eventAction, hostRetry, options), hostRetry);
 
-    private readonly RetryConfiguration _retry = options.ParseRetry();
+    private readonly RetryConfiguration _retry = options.RetryLines;
 
     private static readonly RetryError Lookup = new(RetryErrorKind.Lookup);
 
-    private readonly DelayWarningSchedule _delayWarning = DelayWarningSchedule.Parse(options.DelayWarning);
+    private readonly DelayWarningSchedule _delayWarning = options.DelayWarnings;
 
     /// <summary>
     /// Makes one attempt; throws only when nothing could be recorded. A <paramref name="forced"/>

@@ -17,7 +17,7 @@ public sealed class HostRetry(DeliveryOptions options, TimeProvider clock, int m
     /// <summary>How many unreachable servers one delivery process remembers: 10,000.</summary>
     public const int DefaultMaxServers = 10_000;
 
-    private readonly RetryConfiguration _rules = options.ParseRetry();
+    private readonly RetryConfiguration _rules = options.RetryLines;
     private readonly MemoryCache _down = BoundedMemoryCache.Create(maxServers, clock);
     private readonly Lock _update = new();
 

@@ -84,7 +84,7 @@ public sealed class StsPolicies(DeliveryOptions options, IDnsResolver dns, IStsP
             }
             catch (FormatException e)
             {
-                failure = new StsDiscovery(domain, null, null, "sts-policy-invalid", $"the MTA-STS policy of {domain} is malformed: {e.Message}");
+                failure = new StsDiscovery(domain, null, null, Tls.TlsRptNames.StsPolicyInvalid, $"the MTA-STS policy of {domain} is malformed: {e.Message}");
             }
         }
         else

@@ -36,9 +36,9 @@ public sealed class StsPolicyFetcher(DeliveryOptions options, IDnsResolver dns) 
     /// <summary>The largest policy taken, in bytes: RFC 8461 §3.3's suggested limit.</summary>
     public const int MaxSize = 64 * 1024;
 
-    private const string FetchError = "sts-policy-fetch-error";
-    private const string Invalid = "sts-policy-invalid";
-    private const string WebPkiInvalid = "sts-webpki-invalid";
+    private const string FetchError = Tls.TlsRptNames.StsPolicyFetchError;
+    private const string Invalid = Tls.TlsRptNames.StsPolicyInvalid;
+    private const string WebPkiInvalid = Tls.TlsRptNames.StsWebpkiInvalid;
 
     /// <inheritdoc />
     public async Task<StsFetch> FetchAsync(string domain, CancellationToken cancellationToken)

@@ -39,4 +39,13 @@ public static class TlsRptNames
 
     /// <summary>DANE is required for the server, but it has no DNSSEC-validated TLSA records.</summary>
     public const string DaneRequired = "dane-required";
+
+    /// <summary>The MTA-STS policy could not be fetched (RFC 8460 §4.3.2.2).</summary>
+    public const string StsPolicyFetchError = "sts-policy-fetch-error";
+
+    /// <summary>The MTA-STS policy was fetched but is not valid.</summary>
+    public const string StsPolicyInvalid = "sts-policy-invalid";
+
+    /// <summary>The certificate of the MTA-STS policy's HTTPS server did not validate.</summary>
+    public const string StsWebpkiInvalid = "sts-webpki-invalid";
 }
